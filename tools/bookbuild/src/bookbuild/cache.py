@@ -1,0 +1,118 @@
+"""The execution cache: executed notebooks stored under a key of everything that can change them.
+
+The key covers the chapter source, the source of the packages the chapters import (`dlguide`),
+the installed dependency set (every distribution and its version, plus the Python version), the
+Keras backend, the profile and the version of the execution machinery itself. Rendering is not
+cached: it is cheap and runs on every build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+#: Bump when the way chapters are executed changes (parameter injection, stamp cell, kernel setup).
+EXECUTION_VERSION = "1"
+
+#: Distributions left out of the dependency fingerprint: they are the project itself, covered by
+#: the source hash instead.
+_SELF = {"dlguide", "dlguide-bookbuild"}
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def dependency_fingerprint() -> str:
+    """Hash of the installed distributions (name==version) and the Python version."""
+    pins = sorted(
+        {
+            f"{_normalise(dist.metadata['Name'])}=={dist.version}"
+            for dist in importlib.metadata.distributions()
+            if dist.metadata["Name"] and _normalise(dist.metadata["Name"]) not in _SELF
+        }
+    )
+    digest = hashlib.sha256(sys.version.encode())
+    digest.update("\n".join(pins).encode())
+    return digest.hexdigest()
+
+
+def source_fingerprint(paths: list[Path]) -> str:
+    """Hash of every source file under the given package folders (bytecode caches ignored)."""
+    digest = hashlib.sha256()
+    for root in sorted(paths):
+        if not root.exists():
+            raise FileNotFoundError(f"package folder to fingerprint does not exist: {root}")
+        files = [root] if root.is_file() else sorted(root.rglob("*"))
+        for path in files:
+            if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            digest.update(path.relative_to(root.parent).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """The parts of the cache key shared by every chapter of one build."""
+
+    packages: str
+    dependencies: str
+    backend: str
+    profile: str
+
+    def key(self, chapter_source: bytes) -> str:
+        parts = {
+            "chapter": hashlib.sha256(chapter_source).hexdigest(),
+            "packages": self.packages,
+            "dependencies": self.dependencies,
+            "backend": self.backend,
+            "profile": self.profile,
+            "execution": EXECUTION_VERSION,
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class NotebookCache:
+    """Executed notebooks on disk: `<root>/<profile>-<backend>/<chapter>/<key>.ipynb`.
+
+    Only the newest entry per chapter, profile and backend is kept, so switching profile or backend
+    and back is still a cache hit.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _folder(self, fingerprints: Fingerprints, stem: str) -> Path:
+        return self.root / f"{fingerprints.profile}-{fingerprints.backend}" / stem
+
+    def get(self, fingerprints: Fingerprints, stem: str, key: str) -> nbformat.NotebookNode | None:
+        path = self._folder(fingerprints, stem) / f"{key}.ipynb"
+        if not path.is_file():
+            return None
+        try:
+            return nbformat.read(path, as_version=4)
+        except Exception:  # a truncated or hand-edited entry is a miss, not an error
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(
+        self, fingerprints: Fingerprints, stem: str, key: str, nb: nbformat.NotebookNode
+    ) -> Path:
+        folder = self._folder(fingerprints, stem)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{key}.ipynb"
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        nbformat.write(nb, tmp)
+        tmp.replace(path)
+        for stale in folder.glob("*.ipynb"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+        return path

@@ -1,0 +1,251 @@
+"""Executing a chapter: a fresh kernel, a per-cell timeout, a scratch work folder, a run stamp."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from .chapter import Chapter, ChapterError, apply_profile
+
+STAMP_MIME = "application/vnd.dlguide.stamp+json"
+STAMP_TAG = "dlguide-stamp"
+
+# Runs in the chapter's kernel after its last cell, so it reports what the chapter really ran on.
+STAMP_SOURCE = r"""
+import importlib.metadata as _md, json as _json, platform as _platform, sys as _sys
+from IPython.display import display as _display
+
+def _dlguide_stamp():
+    def version(name):
+        try:
+            return _md.version(name)
+        except _md.PackageNotFoundError:
+            return None
+
+    cpu = _platform.processor() or _platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    device, backend = f"CPU ({cpu})", None
+    if "keras" in _sys.modules:
+        import keras
+        backend = keras.backend.backend()
+        try:
+            if backend == "tensorflow":
+                import tensorflow as tf
+                gpus = tf.config.list_physical_devices("GPU")
+                if gpus:
+                    details = tf.config.experimental.get_device_details(gpus[0])
+                    device = f"GPU ({details.get('device_name', gpus[0].name)})"
+            elif backend == "jax":
+                import jax
+                first = jax.devices()[0]
+                if first.platform != "cpu":
+                    device = f"{first.platform.upper()} ({first.device_kind})"
+            elif backend == "torch":
+                import torch
+                if torch.cuda.is_available():
+                    device = f"GPU ({torch.cuda.get_device_name(0)})"
+        except Exception as error:  # report, never fail the chapter over the stamp
+            device += f"; accelerator query failed: {error}"
+    return {
+        "python": _platform.python_version(),
+        "keras": version("keras"),
+        "tensorflow": version("tensorflow") or version("tensorflow-cpu"),
+        "jax": version("jax"),
+        "torch": version("torch"),
+        "numpy": version("numpy"),
+        "backend_loaded": backend,
+        "device": device,
+    }
+
+_display({"application/vnd.dlguide.stamp+json": _dlguide_stamp()}, raw=True)
+"""
+
+
+class ChapterExecutionError(ChapterError):
+    """A cell raised, timed out or killed the kernel."""
+
+
+@dataclass
+class ExecutionResult:
+    notebook: nbformat.NotebookNode
+    seconds: float
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def _source_line(chapter: Chapter, nb: nbformat.NotebookNode, cell_index: int) -> int | None:
+    """Line in the `.py` source where code cell `cell_index` starts (best effort)."""
+    try:
+        text = chapter.path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    position = 0
+    line_no = None
+    for index, cell in enumerate(nb.cells[: cell_index + 1]):
+        first = next((line for line in cell.source.splitlines() if line.strip()), None)
+        if first is None or cell.cell_type != "code":
+            continue
+        found = text.find(first, position)
+        if found < 0:
+            return None
+        position = found + len(first)
+        if index == cell_index:
+            line_no = text.count("\n", 0, found) + 1
+    return line_no
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _describe_failure(
+    chapter: Chapter,
+    nb: nbformat.NotebookNode,
+    cell_index: int | None,
+    what: str,
+    source_nb: nbformat.NotebookNode | None = None,
+) -> str:
+    if cell_index is None:
+        return f"chapter {chapter.src_uri} failed before its first cell: {what}"
+    code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    cell = nb.cells[cell_index]
+    if cell.metadata.get("tags") and STAMP_TAG in cell.metadata["tags"]:
+        where = "in the run-stamp cell added by the build"
+    else:
+        number = code_cells.index(cell_index) + 1 if cell_index in code_cells else "?"
+        line = _source_line(chapter, source_nb or nb, cell_index)
+        where = f"in code cell {number} of {len(code_cells) - 1}" + (
+            f" (line {line} of {chapter.src_uri})" if line else ""
+        )
+    excerpt = "\n".join("    " + line for line in cell.source.splitlines()[:8])
+    return f"chapter {chapter.src_uri} failed {where}:\n{excerpt}\n{_ANSI.sub('', what)}"
+
+
+def execute_chapter(
+    chapter: Chapter,
+    *,
+    profile: str,
+    backend: str,
+    timeout: int,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    kernel_name: str = "python3",
+) -> ExecutionResult:
+    """Execute `chapter` in a fresh kernel with the profile applied.
+
+    Args:
+        chapter: The chapter to run.
+        profile: `fast` or `full`; its overrides are written into the parameters cell.
+        backend: The Keras backend (`KERAS_BACKEND` in the kernel's environment).
+        timeout: Seconds any single cell may run before the build fails.
+        workdir: Scratch folder used as the kernel's working directory (emptied first).
+        env: Extra environment variables for the kernel.
+        kernel_name: Jupyter kernel to run.
+
+    Raises:
+        ChapterExecutionError: A cell raised, exceeded `timeout` or the kernel died; the message
+            names the chapter, the cell (with its line in the source) and the error.
+    """
+    source_nb = chapter.read()
+    nb, overrides = apply_profile(source_nb, profile, chapter.src_uri)
+    stamp = nbformat.v4.new_code_cell(STAMP_SOURCE.strip(), metadata={"tags": [STAMP_TAG]})
+    nb.cells.append(stamp)
+    nb.metadata["kernelspec"] = {
+        "name": kernel_name,
+        "display_name": "Python 3",
+        "language": "python",
+    }
+
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    kernel_env = {
+        **os.environ,
+        **(env or {}),
+        "KERAS_BACKEND": backend,
+        "DLGUIDE_PROFILE": profile,
+        "PYTHONDONTWRITEBYTECODE": "1",  # never write into watched source folders
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+
+    current: dict[str, int | None] = {"cell": None}
+
+    def on_cell_start(cell: nbformat.NotebookNode, cell_index: int, **_: Any) -> None:
+        current["cell"] = cell_index
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        startup_timeout=120,
+        kernel_name=kernel_name,
+        # C-level library logs (TensorFlow, XLA) go to kernel.log, not onto the page; what Python
+        # code prints or warns is still captured as cell output.
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+        allow_errors=False,
+        record_timing=True,
+        resources={"metadata": {"path": str(workdir)}},
+        on_cell_start=on_cell_start,
+    )
+    started = time.perf_counter()
+    # The kernel process's own stderr (C-level library logs, not cell output) goes to a log file.
+    kernel_log = (workdir / "kernel.log").open("w")
+    try:
+        client.execute(env=kernel_env, cwd=str(workdir), stderr=kernel_log)
+    except CellTimeoutError:
+        raise ChapterExecutionError(
+            _describe_failure(
+                chapter,
+                nb,
+                current["cell"],
+                f"the cell exceeded the cell timeout of {timeout} s",
+                source_nb,
+            )
+        ) from None
+    except CellExecutionError as error:
+        what = f"{error.ename}: {error.evalue}"
+        raise ChapterExecutionError(
+            _describe_failure(chapter, nb, current["cell"], what, source_nb)
+        ) from None
+    except DeadKernelError as error:
+        raise ChapterExecutionError(
+            _describe_failure(chapter, nb, current["cell"], f"the kernel died: {error}", source_nb)
+        ) from None
+    finally:
+        kernel_log.close()
+    seconds = time.perf_counter() - started
+
+    nb.metadata["dlguide"] = {
+        **(nb.metadata.get("dlguide") or {}),
+        "run": {
+            "executed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "seconds": round(seconds, 2),
+            "profile": profile,
+            "backend": backend,
+            "overrides": {name: repr(value) for name, value in overrides.items()},
+            "environment": _stamp_output(nb),
+        },
+    }
+    return ExecutionResult(notebook=nb, seconds=seconds, overrides=overrides)
+
+
+def _stamp_output(nb: nbformat.NotebookNode) -> dict[str, Any]:
+    for cell in reversed(nb.cells):
+        if STAMP_TAG in cell.metadata.get("tags", []):
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if STAMP_MIME in data:
+                    return dict(data[STAMP_MIME])
+    return {}

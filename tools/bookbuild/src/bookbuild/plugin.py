@@ -1,0 +1,258 @@
+"""The `dlguide-book` MkDocs plugin: chapter sources in, executed and stamped pages out.
+
+For every `docs/<chapters>/*.py` chapter the plugin looks up the executed notebook in the cache
+(see [`bookbuild.cache`]), executes the chapters that miss (in parallel, each cell under a
+timeout), and adds to the site: the rendered page (`NN-slug.md`), the executed notebook for
+download (`NN-slug.ipynb`) and its figures. It also adds a build-status page and, optionally, the
+MathJax files shipped by the `django-static-mathjax` package so math renders offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from .cache import Fingerprints, NotebookCache, dependency_fingerprint, source_fingerprint
+from .chapter import PROFILES, Chapter, ChapterError, find_chapters
+from .execute import execute_chapter
+from .render import downloadable_notebook, render_notebook, title_of
+
+log = logging.getLogger("mkdocs.plugins.dlguide_book")
+
+
+class BookConfig(Config):
+    chapters = c.Type(str, default="chapters")
+    profile = c.Choice(PROFILES, default="fast")
+    backend = c.Choice(("tensorflow", "jax", "torch"), default="tensorflow")
+    timeout = c.Type(int, default=600)
+    jobs = c.Type(int, default=0)
+    cache_dir = c.Type(str, default=".cache/dlguide-book")
+    packages = c.ListOfItems(c.Type(str), default=["dlguide"])
+    colab_branch = c.Optional(c.Type(str))
+    status_page = c.Type(str, default="status.md")
+    mathjax = c.Type(bool, default=True)
+
+
+@dataclass
+class ChapterRecord:
+    chapter: Chapter
+    title: str
+    status: str  # "executed" or "cached"
+    run: dict[str, Any]
+
+
+class BookPlugin(BasePlugin[BookConfig]):
+    """Execute, cache, stamp and render the book's chapters."""
+
+    def __init__(self) -> None:
+        self.records: list[ChapterRecord] = []
+        self.executed: list[str] = []
+
+    # -- configuration -------------------------------------------------------------------------
+    def _project_dir(self, config: MkDocsConfig) -> Path:
+        return Path(config.config_file_path or ".").resolve().parent
+
+    def _package_dirs(self, config: MkDocsConfig) -> list[Path]:
+        root = self._project_dir(config)
+        return [(root / package).resolve() for package in self.config.packages]
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        if self.config.timeout <= 0:
+            raise PluginError(
+                "dlguide-book: timeout must be a positive number of seconds, "
+                f"got {self.config.timeout}"
+            )
+        if self.config.jobs < 0:
+            raise PluginError(
+                f"dlguide-book: jobs must be 0 (automatic) or more, got {self.config.jobs}"
+            )
+        return config
+
+    def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
+        for folder in self._package_dirs(config):
+            server.watch(str(folder))
+        return server
+
+    # -- the build -----------------------------------------------------------------------------
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        docs_dir = Path(config.docs_dir)
+        chapters = find_chapters(docs_dir, self.config.chapters)
+        for chapter in chapters:
+            source = files.get_file_from_path(chapter.src_uri)
+            if source is not None:
+                files.remove(source)
+
+        fingerprints = Fingerprints(
+            packages=source_fingerprint(self._package_dirs(config)),
+            dependencies=dependency_fingerprint(),
+            backend=self.config.backend,
+            profile=self.config.profile,
+        )
+        cache = NotebookCache(self._project_dir(config) / self.config.cache_dir)
+        notebooks, statuses = self._notebooks(chapters, fingerprints, cache)
+
+        self.records = []
+        for chapter in chapters:
+            nb = notebooks[chapter.src_uri]
+            status = statuses[chapter.src_uri]
+            rendered = render_notebook(
+                nb, chapter, status=status, colab_url=self._colab_url(config, chapter)
+            )
+            page = File.generated(config, chapter.page_uri, content=rendered.markdown)
+            page.edit_uri = self._edit_uri(config, chapter)
+            files.append(page)
+            files.append(
+                File.generated(config, chapter.notebook_uri, content=downloadable_notebook(nb))
+            )
+            for uri, payload in rendered.assets.items():
+                files.append(File.generated(config, uri, content=payload))
+            run = (nb.metadata.get("dlguide") or {}).get("run") or {}
+            self.records.append(ChapterRecord(chapter, rendered.title, status, run))
+
+        if self.config.status_page:
+            files.append(
+                File.generated(config, self.config.status_page, content=self._status_markdown())
+            )
+        if self.config.mathjax:
+            files.append(self._mathjax_file(config))
+        return files
+
+    def _notebooks(
+        self, chapters: list[Chapter], fingerprints: Fingerprints, cache: NotebookCache
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        notebooks: dict[str, Any] = {}
+        statuses: dict[str, str] = {}
+        stale: list[tuple[Chapter, str]] = []
+        for chapter in chapters:
+            key = fingerprints.key(chapter.path.read_bytes())
+            nb = cache.get(fingerprints, chapter.stem, key)
+            if nb is None:
+                stale.append((chapter, key))
+            else:
+                notebooks[chapter.src_uri] = nb
+                statuses[chapter.src_uri] = "cached"
+        self.executed = [chapter.src_uri for chapter, _ in stale]
+        if not stale:
+            log.info("dlguide-book: all %d chapters are cached", len(chapters))
+            return notebooks, statuses
+
+        jobs = self.config.jobs or min(len(stale), max(1, os.cpu_count() or 1), 4)
+        log.info(
+            "dlguide-book: executing %d of %d chapters (%s profile, %s backend, %d at a time)",
+            len(stale),
+            len(chapters),
+            fingerprints.profile,
+            fingerprints.backend,
+            jobs,
+        )
+        workdir = cache.root / "work"
+
+        def run(item: tuple[Chapter, str]) -> tuple[Chapter, str, Any]:
+            chapter, key = item
+            started = time.perf_counter()
+            try:
+                result = execute_chapter(
+                    chapter,
+                    profile=fingerprints.profile,
+                    backend=fingerprints.backend,
+                    timeout=self.config.timeout,
+                    workdir=workdir / chapter.stem,
+                )
+            except ChapterError as error:
+                log.error("dlguide-book: %s", error)
+                return chapter, key, error
+            log.info(
+                "dlguide-book: executed %s in %.1f s",
+                chapter.src_uri,
+                time.perf_counter() - started,
+            )
+            return chapter, key, result.notebook
+
+        failures: list[str] = []
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for chapter, key, outcome in pool.map(run, stale):
+                if isinstance(outcome, Exception):
+                    failures.append(str(outcome))
+                    continue
+                cache.put(fingerprints, chapter.stem, key, outcome)
+                notebooks[chapter.src_uri] = outcome
+                statuses[chapter.src_uri] = "executed"
+        if failures:
+            raise PluginError(
+                f"dlguide-book: {len(failures)} chapter(s) failed to execute:\n\n"
+                + "\n\n".join(failures)
+            )
+        return notebooks, statuses
+
+    # -- links and extra pages -----------------------------------------------------------------
+    def _edit_uri(self, config: MkDocsConfig, chapter: Chapter) -> str | None:
+        if not config.edit_uri:
+            return None
+        return chapter.src_uri
+
+    def _colab_url(self, config: MkDocsConfig, chapter: Chapter) -> str | None:
+        branch = self.config.colab_branch
+        match = re.match(
+            r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$", config.repo_url or ""
+        )
+        if not branch or not match:
+            return None
+        owner, repo = match.groups()
+        return (
+            f"https://colab.research.google.com/github/{owner}/{repo}/blob/{branch}/"
+            f"{chapter.notebook_uri}"
+        )
+
+    def _status_markdown(self) -> str:
+        lines = [
+            "# Build status",
+            "",
+            "Every chapter of this build, whether it was executed by this build or taken from the "
+            "execution cache, and the run stamp of the execution that produced its page.",
+            "",
+            "| Chapter | This build | Run time | Executed | Profile | Backend | Device |",
+            "| --- | --- | ---: | --- | --- | --- | --- |",
+        ]
+        total = 0.0
+        for record in self.records:
+            run = record.run
+            env = run.get("environment") or {}
+            seconds = float(run.get("seconds", 0.0))
+            total += seconds
+            link = f"[{record.title}]({Path(record.chapter.page_uri).as_posix()})"
+            lines.append(
+                f"| {link} | {record.status} | {seconds:.1f} s | "
+                f"{str(run.get('executed_at', '')).replace('T', ' ')} | {run.get('profile')} | "
+                f"{run.get('backend')} | {env.get('device', 'unknown')} |"
+            )
+        lines += ["", f"Total execution time of the chapters: {total:.1f} s.", ""]
+        return "\n".join(lines)
+
+    def _mathjax_file(self, config: MkDocsConfig) -> File:
+        try:
+            import mathjax  # shipped by django-static-mathjax
+        except ImportError as error:
+            raise PluginError(
+                "dlguide-book: mathjax is enabled but the 'django-static-mathjax' package is not "
+                "installed; install it or set 'mathjax: false'"
+            ) from error
+        script = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js"
+        if not script.is_file():
+            raise PluginError(f"dlguide-book: MathJax script not found at {script}")
+        return File.generated(config, "assets/mathjax/tex-svg.js", abs_src_path=str(script))
+
+
+__all__ = ["BookPlugin", "title_of"]

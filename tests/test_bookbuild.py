@@ -1,0 +1,307 @@
+"""The book build pipeline: cache hits and misses, loud failures, timeouts, profiles, rendering.
+
+These tests build small throw-away books (tiny chapters that import no deep-learning library, so a
+kernel starts in about a second) with the real `dlguide-book` MkDocs plugin, in a subprocess, the
+way `nox -s docs` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from bookbuild.chapter import ChapterError, apply_profile, rewrite_assignments
+from bookbuild.render import clean_stream
+
+HEADER = """\
+# ---
+# jupyter:
+#   dlguide:
+#     profiles:
+#       fast: {{n: {fast}}}
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+"""
+
+
+def chapter_source(title: str, body: str, fast: int = 2) -> str:
+    return (
+        HEADER.format(fast=fast)
+        + f"\n# %% [markdown]\n# # {title}\n#\n# Some prose with math $a^2$.\n\n"
+        + '# %% tags=["parameters"]\nn = 10  # full-profile value\n\n'
+        + textwrap.dedent(body)
+    )
+
+
+GOOD_BODY = """\
+# %%
+import mypkg
+print(f"n is {n}; mypkg says {mypkg.VALUE}")
+
+# %% caption="A line."
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.plot([0, 1], [0, n])
+ax.set_xlabel("x")
+ax.set_ylabel("y")
+plt.show()
+"""
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    """A two-chapter book with its own importable package `mypkg` and its own cache."""
+    (tmp_path / "docs" / "chapters").mkdir(parents=True)
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "__init__.py").write_text("VALUE = 1\n")
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\n[First](chapters/01-first.md)\n")
+    (tmp_path / "docs" / "chapters" / "01-first.py").write_text(
+        chapter_source("1. First", GOOD_BODY)
+    )
+    (tmp_path / "docs" / "chapters" / "02-second.py").write_text(
+        chapter_source("2. Second", "# %%\nprint('second', n)\n")
+    )
+    (tmp_path / "mkdocs.yml").write_text(
+        textwrap.dedent(
+            """\
+            site_name: test book
+            strict: true
+            plugins:
+              - dlguide-book:
+                  packages: [mypkg]
+                  mathjax: false
+                  timeout: !ENV [DLGUIDE_CELL_TIMEOUT, 60]
+                  profile: !ENV [DLGUIDE_PROFILE, fast]
+                  backend: !ENV [KERAS_BACKEND, tensorflow]
+            markdown_extensions:
+              - attr_list
+              - md_in_html
+              - admonition
+              - pymdownx.details
+              - pymdownx.superfences
+            nav:
+              - index.md
+              - chapters/01-first.md
+              - chapters/02-second.md
+              - status.md
+            """
+        )
+    )
+    return tmp_path
+
+
+def build(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(project),
+        "DLGUIDE_PROFILE": "fast",
+        "KERAS_BACKEND": "tensorflow",
+        "NO_MKDOCS_2_WARNING": "1",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=project,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def executed(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    return sorted(re.findall(r"executed (chapters/\S+\.py) in", result.stderr))
+
+
+def test_cache_hits_and_misses(book: Path):
+    assert executed(build(book)) == ["chapters/01-first.py", "chapters/02-second.py"]
+    warm = build(book)
+    assert executed(warm) == []
+    assert "all 2 chapters are cached" in warm.stderr
+
+    # Editing one chapter re-executes only that chapter.
+    first = book / "docs" / "chapters" / "01-first.py"
+    first.write_text(first.read_text() + "\n# %%\nprint('an edit')\n")
+    assert executed(build(book)) == ["chapters/01-first.py"]
+
+    # A plain Markdown page executes nothing.
+    (book / "docs" / "index.md").write_text("# Home, edited\n\n[First](chapters/01-first.md)\n")
+    assert executed(build(book)) == []
+
+    # The imported package's source is part of the key: every chapter re-executes.
+    (book / "mypkg" / "__init__.py").write_text("VALUE = 2\n")
+    assert executed(build(book)) == ["chapters/01-first.py", "chapters/02-second.py"]
+    page = (book / "site" / "chapters" / "01-first" / "index.html").read_text()
+    assert "mypkg says 2" in page
+
+    # So are the profile and the backend; each keeps its own entry, so switching back is a hit.
+    assert executed(build(book, DLGUIDE_PROFILE="full")) == [
+        "chapters/01-first.py",
+        "chapters/02-second.py",
+    ]
+    assert executed(build(book, KERAS_BACKEND="jax")) == [
+        "chapters/01-first.py",
+        "chapters/02-second.py",
+    ]
+    assert executed(build(book)) == []
+
+
+def test_rendered_page_has_outputs_figure_stamp_and_download(book: Path):
+    result = build(book)
+    assert result.returncode == 0, result.stderr
+    site = book / "site"
+    page = (site / "chapters" / "01-first" / "index.html").read_text()
+    assert "n is 2; mypkg says 1" in page  # fast profile: n overridden from 10 to 2
+    assert "Run stamp: fast profile · tensorflow" in page
+    assert "Parameters of the fast profile" in page
+    figure = re.search(r'<img alt="A line\." src="([^"]+)"', page)
+    assert figure, "the figure with its caption as alt text is on the page"
+    assert (site / "chapters" / "01-first" / figure.group(1)).resolve().read_bytes()[:4] == (
+        b"\x89PNG"
+    )
+    assert "<figcaption>A line.</figcaption>" in page
+    notebook = nbformat.read(site / "chapters" / "01-first.ipynb", as_version=4)
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert any("n is 2" in o.get("text", "") for o in outputs)
+    assert not any("dlguide-stamp" in c.metadata.get("tags", []) for c in notebook.cells)
+    status = (site / "status" / "index.html").read_text()
+    assert "1. First" in status and "2. Second" in status and "Total execution time" in status
+
+
+def test_failing_cell_fails_the_build_and_names_chapter_cell_and_error(book: Path):
+    bad = chapter_source("3. Bad", "# %%\nx = 1\n\n# %%\ny = 1 / 0\n")
+    (book / "docs" / "chapters" / "03-bad.py").write_text(bad)
+    result = build(book)
+    assert result.returncode != 0
+    line = bad.splitlines().index("y = 1 / 0") + 1
+    assert f"chapter chapters/03-bad.py failed in code cell 3 of 3 (line {line} of" in result.stderr
+    assert "ZeroDivisionError: division by zero" in result.stderr
+    assert "y = 1 / 0" in result.stderr
+    # The good chapters executed in the same run are cached all the same.
+    (book / "docs" / "chapters" / "03-bad.py").unlink()
+    assert executed(build(book)) == []
+
+
+def test_hung_cell_hits_the_timeout(book: Path):
+    (book / "docs" / "chapters" / "03-slow.py").write_text(
+        chapter_source("3. Slow", "# %%\nimport time\ntime.sleep(120)\n")
+    )
+    started = time.monotonic()
+    result = build(book, DLGUIDE_CELL_TIMEOUT="3")
+    assert result.returncode != 0
+    assert time.monotonic() - started < 90
+    assert "chapter chapters/03-slow.py failed in code cell 2 of 2" in result.stderr
+    assert "exceeded the cell timeout of 3 s" in result.stderr
+
+
+def test_profile_override_of_an_unknown_name_is_an_error(book: Path):
+    source = chapter_source("3. Typo", "# %%\nprint(n)\n").replace("{n: 2}", "{epochs: 2}")
+    (book / "docs" / "chapters" / "03-typo.py").write_text(source)
+    result = build(book)
+    assert result.returncode != 0
+    assert "the profile overrides ['epochs'], but the parameters cell assigns only ['n']" in (
+        result.stderr
+    )
+
+
+def test_rewrite_assignments_keeps_comments_and_layout():
+    source = "epochs = 100  # full value\nlr: float = 0.1\nsizes = [\n    64,\n    32,\n]\n"
+    rewritten = rewrite_assignments(source, {"epochs": 3, "sizes": [8]}, "ch")
+    assert rewritten == "epochs = 3  # full value\nlr: float = 0.1\nsizes = [8]\n"
+    with pytest.raises(ChapterError, match=r"overrides \['missing'\]"):
+        rewrite_assignments(source, {"missing": 1}, "ch")
+
+
+def test_apply_profile_rejects_unknown_profiles_and_two_parameter_cells():
+    nb = nbformat.v4.new_notebook(metadata={"dlguide": {"profiles": {"fast": {"n": 1}}}})
+    nb.cells = [nbformat.v4.new_code_cell("n = 5", metadata={"tags": ["parameters"]})]
+    rewritten, overrides = apply_profile(nb, "fast", "ch")
+    assert rewritten.cells[0].source == "n = 1" and overrides == {"n": 1}
+    assert nb.cells[0].source == "n = 5"  # the input notebook is not modified
+    assert apply_profile(nb, "full", "ch")[0].cells[0].source == "n = 5"
+    with pytest.raises(ChapterError, match="unknown profile 'huge'"):
+        apply_profile(nb, "huge", "ch")
+    nb.cells.append(nbformat.v4.new_code_cell("m = 1", metadata={"tags": ["parameters"]}))
+    with pytest.raises(ChapterError, match="2 cells are tagged 'parameters'"):
+        apply_profile(nb, "fast", "ch")
+
+
+def test_clean_stream_applies_carriage_returns_backspaces_and_drops_ansi():
+    assert clean_stream("10%\r50%\r100%\n") == "100%\n"
+    assert clean_stream("abc\b\bX\n") == "aX\n"
+    assert clean_stream("\x1b[1m\x1b[31mred\x1b[0m") == "red"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_rebuilds_once_per_edit_and_reexecutes_only_the_edited_chapter(book: Path):
+    assert executed(build(book)) == ["chapters/01-first.py", "chapters/02-second.py"]
+    log = book / "serve.log"
+    env = {**os.environ, "PYTHONPATH": str(book), "DLGUIDE_PROFILE": "fast"}
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{_free_port()}"],
+            cwd=book,
+            env={**env, "KERAS_BACKEND": "tensorflow", "NO_MKDOCS_2_WARNING": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_for(pattern: str, count: int, limit: float = 120) -> str:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            text = log.read_text()
+            if len(re.findall(pattern, text)) >= count:
+                return text
+            if server.poll() is not None:
+                pytest.fail(f"mkdocs serve exited:\n{text}")
+            time.sleep(0.5)
+        pytest.fail(f"timed out waiting for {pattern!r} x{count}:\n{log.read_text()}")
+
+    try:
+        wait_for(r"Serving on", 1)
+        assert "all 2 chapters are cached" in log.read_text()
+        second = book / "docs" / "chapters" / "02-second.py"
+        second.write_text(second.read_text() + "\n# %%\nprint('edited while serving')\n")
+        wait_for(r"Documentation built in", 2)
+        time.sleep(8)  # a build that wrote into a watched folder would trigger another one here
+        text = log.read_text()
+        assert len(re.findall(r"Documentation built in", text)) == 2, text
+        assert re.findall(r"executed (chapters/\S+) in", text) == ["chapters/02-second.py"]
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=30)
+
+
+def test_chapter_sources_in_the_book_declare_valid_profiles():
+    root = Path(__file__).resolve().parents[1]
+    chapters = sorted((root / "docs" / "chapters").glob("*.py"))
+    assert chapters, "the book has chapters"
+    for path in chapters:
+        from bookbuild.chapter import Chapter
+
+        chapter = Chapter(path=path, src_uri=f"chapters/{path.name}")
+        nb = chapter.read()
+        for profile in ("fast", "full"):
+            apply_profile(nb, profile, chapter.src_uri)  # raises on any inconsistency
+        assert re.match(r"#\s+\d+\.\s+\S", nb.cells[0].source), f"{path.name}: '# N. Title' first"
+        json.dumps(nb.metadata)  # metadata must be plain data

@@ -62,7 +62,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the package, chapters, tools, tests and benchmarks."""
+    """ruff check and ruff format --check over every Python file (chapters included)."""
     session.install("-c", str(CONSTRAINTS), "ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

@@ -65,6 +65,8 @@ def test_every_chapter_page_has_stamp_outputs_and_download(site: Path):
         assert download is not None, f"{stem}: no notebook download link"
         nb = nbformat.read(site / "chapters" / f"{stem}.ipynb", as_version=4)
         assert any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+        install = next(cell for cell in nb.cells if cell.cell_type == "code")
+        assert '%pip install --quiet "dlguide @ git+https://github.com/' in install.source
         assert soup.find("a", href=re.compile(r"^https://colab\.research\.google\.com/github/"))
 
 

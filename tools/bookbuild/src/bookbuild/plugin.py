@@ -115,7 +115,11 @@ class BookPlugin(BasePlugin[BookConfig]):
             page.edit_uri = self._edit_uri(config, chapter)
             files.append(page)
             files.append(
-                File.generated(config, chapter.notebook_uri, content=downloadable_notebook(nb))
+                File.generated(
+                    config,
+                    chapter.notebook_uri,
+                    content=downloadable_notebook(nb, install=self._install_requirement(config)),
+                )
             )
             for uri, payload in rendered.assets.items():
                 files.append(File.generated(config, uri, content=payload))
@@ -215,6 +219,11 @@ class BookPlugin(BasePlugin[BookConfig]):
             f"https://colab.research.google.com/github/{owner}/{repo}/blob/{branch}/"
             f"{chapter.notebook_uri}"
         )
+
+    def _install_requirement(self, config: MkDocsConfig) -> str | None:
+        if not config.repo_url:
+            return None
+        return f"dlguide @ git+{config.repo_url.rstrip('/')}"
 
     def _status_markdown(self) -> str:
         lines = [

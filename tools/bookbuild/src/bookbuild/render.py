@@ -239,10 +239,23 @@ def _render_outputs(
     return blocks
 
 
-def downloadable_notebook(nb: nbformat.NotebookNode) -> bytes:
-    """The executed notebook offered for download: build-only cells and metadata removed."""
+def downloadable_notebook(nb: nbformat.NotebookNode, install: str | None = None) -> bytes:
+    """The executed notebook offered for download: build-only cells and metadata removed.
+
+    With `install` (a pip requirement such as `dlguide @ git+https://...`), a first cell installs
+    the package, so the notebook also runs outside the book's repository (e.g. in Colab).
+    """
     nb = nbformat.from_dict(nb)
     nb.cells = [cell for cell in nb.cells if STAMP_TAG not in cell.metadata.get("tags", [])]
+    if install:
+        nb.cells.insert(
+            1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0,
+            nbformat.v4.new_code_cell(
+                "# Outside the book's repository (e.g. in Colab), install dlguide first:\n"
+                f'%pip install --quiet "{install}"',
+                metadata={"tags": ["install"]},
+            ),
+        )
     for cell in nb.cells:
         cell.metadata.pop("dlguide_overrides", None)
         cell.metadata.pop("execution", None)

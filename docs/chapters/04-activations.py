@@ -1,0 +1,369 @@
+# ---
+# jupyter:
+#   dlguide:
+#     profiles:
+#       fast: {epochs: 15}
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Activation functions and the vanishing gradient
+#
+# **What you will learn:**
+#
+# - the common activation functions, their derivatives, and how to compute them without overflow;
+# - why a deep stack of sigmoid layers barely learns: you measure its gradients layer by layer
+#   and watch them vanish, then train it next to a ReLU network;
+# - what exploding gradients look like and where gradient clipping comes in;
+# - which activation to use in hidden layers and which on the output layer.
+#
+# **Runs on:** CPU, in about a minute (fast profile).
+#
+# Every function here lives in [`dlguide.activations`][dlguide.activations], each with its
+# derivative and its formula in the docstring, and is tested against `keras.activations` and
+# TensorFlow's autodiff.
+
+# %% tags=["parameters"]
+epochs = 40  # training epochs for each deep network
+seed = 0
+
+# %%
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+from dlguide import activations as act
+
+keras.utils.set_random_seed(seed)
+
+# %% [markdown]
+# ## Why a network needs a non-linearity
+#
+# A neuron computes $a = f(z)$ with $z = w^\top x + b$ (see [chapter 1](01-neurons.md)).
+# Without $f$, two layers compute $W_2(W_1 x + b_1) + b_2$, which is again one linear map:
+# depth buys nothing. The activation $f$ bends the map. Backpropagation
+# ([chapter 3](03-backpropagation.md)) also multiplies by $f'(z)$ at every layer, so the shape
+# of $f'$ decides how well the error signal travels back.
+#
+# [`get`][dlguide.activations.get] looks up an activation by name and returns its `fn` and `grad`.
+
+# %%
+list(act.ACTIVATIONS)
+
+# %% [markdown]
+# ## Every function and its derivative
+#
+# Ten of them act on each number separately. The solid line is $f(z)$, the dashed one $f'(z)$.
+# Leaky ReLU is drawn with slope $\alpha = 0.1$ so you can see it; its default is 0.01.
+
+# %% caption="The ten elementwise activations (solid) and their derivatives (dashed) on z ∈ [-4, 4]."
+z = np.linspace(-4, 4, 801)
+fig, axes = plt.subplots(2, 5, figsize=(14, 5.6), sharex=True)
+for ax, name in zip(axes.flat, [n for n in act.ACTIVATIONS if n != "softmax"], strict=True):
+    if name == "leaky_relu":
+        f, df, title = act.leaky_relu(z, 0.1), act.leaky_relu_grad(z, 0.1), "leaky_relu (α=0.1)"
+    else:
+        f, df, title = act.get(name).fn(z), act.get(name).grad(z), name
+    ax.plot(z, f, label="$f(z)$")
+    ax.plot(z, df, "--", label="$f'(z)$")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set(title=title, xlabel="$z$", ylim=(-2, 4.2))
+for ax in axes[:, 0]:
+    ax.set_ylabel("$f(z)$ and $f'(z)$")
+axes[0, 0].legend(loc="upper left")
+fig.tight_layout()
+
+# %% [markdown]
+# Three families stand out:
+#
+# - **Step:** its derivative is zero everywhere, so gradient descent gets no signal at all.
+# - **Squashing** (sigmoid, tanh, arctan): bounded outputs, and derivatives that fade to zero in
+#   both tails. A unit there is *saturated*.
+# - **Rectifiers** (ReLU, leaky ReLU, ELU, SELU, GELU): for $z > 0$ the derivative is 1 (SELU: a
+#   constant $\lambda \approx 1.05$; GELU: close to 1), so the signal passes unchanged.
+#
+# The sigmoid's slope is small even at its best:
+#
+# $$\sigma'(z) = \sigma(z)\bigl(1 - \sigma(z)\bigr) \le \tfrac14, \qquad \tanh'(z) = 1 -
+# \tanh^2(z) \le 1.$$
+#
+# Both peak at $z = 0$. Check it on a fine grid that contains 0 exactly:
+
+# %%
+grid = np.arange(-10_000, 10_001) / 1000  # -10 to 10 in steps of 0.001
+slope = act.sigmoid_grad(grid)
+assert slope.max() == 0.25 and grid[slope.argmax()] == 0.0
+assert act.tanh_grad(0.0) == 1.0 and act.tanh_grad(grid).max() == 1.0
+assert round(act.SELU_SCALE, 2) == 1.05 and act.leaky_relu_grad(-1.0) == 0.01  # as stated above
+slope.max(), grid[slope.argmax()], float(act.tanh_grad(0.0))
+
+# %% [markdown]
+# ## Stable formulas
+#
+# Written naively, $\sigma(z) = 1/(1 + e^{-z})$ overflows for $z = -10^4$: $e^{10^4}$ is beyond
+# the largest float64 (about $1.8 \times 10^{308}$). The library evaluates $e^{-|z|}$ instead,
+# which never exceeds 1:
+#
+# $$\sigma(z) = \begin{cases} 1/(1 + e^{-|z|}) & z \ge 0 \\ e^{-|z|}/(1 + e^{-|z|}) & z < 0
+# \end{cases}$$
+#
+# Softmax has the same trap. Subtracting the largest logit $m$ changes nothing mathematically,
+# $e^{z_i - m} / \sum_j e^{z_j - m}$, but keeps every exponent at or below 0.
+
+# %%
+logits = np.array([1000.0, 1001.0, 1002.0])
+with np.errstate(over="ignore", invalid="ignore"):
+    naive = np.exp(logits) / np.exp(logits).sum()  # inf / inf
+stable = act.softmax(logits)
+assert f"{np.finfo(np.float64).max:.1e}" == "1.8e+308"
+assert np.isnan(naive).all()
+assert np.allclose(stable, act.softmax(logits - 1000), rtol=1e-15)
+with np.errstate(over="raise"):  # any overflow inside would raise FloatingPointError
+    tails = act.sigmoid([-1e4, 1e4]), act.sigmoid_grad([-1e4, 1e4])
+naive, stable.round(4), tails
+
+# %% [markdown]
+# ## Softmax and its Jacobian-vector product
+#
+# [`softmax`][dlguide.activations.softmax] maps a vector of logits to probabilities, so its
+# derivative is a matrix: $J = \operatorname{diag}(s) - s s^\top$ with $s =
+# \operatorname{softmax}(z)$. Backpropagation never needs $J$ itself, only $J v$, which
+# [`softmax_jvp`][dlguide.activations.softmax_jvp] computes in $O(n)$ as $s \odot (v - \langle
+# s, v\rangle)$. With two logits $[z, 0]$ softmax *is* the sigmoid: $e^z / (e^z + 1) = \sigma(z)$.
+
+# %% caption="Softmax of the logits [z, 1, 0]: raising one logit moves probability to its class."
+zs = np.linspace(-6, 6, 241)
+probs = act.softmax(np.stack([zs, np.ones_like(zs), np.zeros_like(zs)], axis=-1))
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for k, label in enumerate(["class 0 (logit z)", "class 1 (logit 1)", "class 2 (logit 0)"]):
+    ax.plot(zs, probs[:, k], label=label)
+ax.set(xlabel="logit $z$ of class 0", ylabel="softmax probability")
+ax.legend()
+fig.tight_layout()
+
+# %%
+z3, v3 = np.array([2.0, 1.0, 0.1]), np.array([1.0, -2.0, 0.5])
+assert np.allclose(act.softmax_jvp(z3, v3), act.softmax_jacobian(z3) @ v3, atol=1e-15)
+assert np.allclose(act.softmax_jacobian(z3).sum(axis=1), 0.0, atol=1e-15)  # rows sum to 0
+pair = act.softmax(np.stack([zs, np.zeros_like(zs)], axis=-1))[:, 0]
+assert np.allclose(pair, act.sigmoid(zs), rtol=1e-13)
+act.softmax_jacobian(z3).round(3)
+
+# %% [markdown]
+# ## The vanishing gradient, in theory
+#
+# In a chain of layers, the chain rule multiplies one factor $f'(z_l)$ per layer (together with
+# the weights). With sigmoids every such factor is at most $\frac14$, so after 10 layers the
+# activation factors alone shrink the gradient by at least $0.25^{10} \approx 9.5 \times 10^{-7}$:
+
+# %%
+assert abs(0.25**10 - 9.5e-7) < 1e-8
+0.25**10
+
+# %% [markdown]
+# ## The vanishing gradient, measured
+#
+# Now measure it in a real network. The data: scikit-learn's bundled handwritten digits, 1,797
+# images of 8×8 pixels, ten classes. You keep 20 % aside for validation.
+
+# %%
+X, y = load_digits(return_X_y=True)
+assert X.shape == (1797, 64) and len(np.unique(y)) == 10
+X = X / 16.0  # pixel values 0..16 -> 0..1
+X_train, X_val, y_train, y_val = train_test_split(
+    X, y, test_size=0.2, random_state=seed, stratify=y
+)
+X_train.shape, X_val.shape
+
+# %% [markdown]
+# Both networks have 10 hidden layers of 32 units and a softmax output. They differ only in the
+# hidden activation. Both use Keras' default Glorot-uniform initialisation, from the same seed,
+# so they even start from identical weights.
+
+# %%
+depth, width = 10, 32
+loss_fn = keras.losses.SparseCategoricalCrossentropy()
+
+
+def make_mlp(activation, kernel_initializer="glorot_uniform"):
+    keras.utils.set_random_seed(seed)
+    hidden = [
+        keras.layers.Dense(width, activation=activation, kernel_initializer=kernel_initializer)
+        for _ in range(depth)
+    ]
+    return keras.Sequential([keras.Input((64,)), *hidden, keras.layers.Dense(10, "softmax")])
+
+
+def kernel_gradient_norms(model):
+    """Norm of dLoss/dW for each layer's weight matrix, first layer first, on the training set."""
+    kernels = [layer.kernel for layer in model.layers]
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y_train, model(X_train))
+    return np.array([float(tf.norm(g)) for g in tape.gradient(loss, kernels)])
+
+
+norms = {name: kernel_gradient_norms(make_mlp(name)) for name in ["sigmoid", "tanh", "relu"]}
+color = {"sigmoid": "C0", "relu": "C1", "tanh": "C2"}  # the same colour for a network everywhere
+layer = np.arange(1, depth + 2)  # 10 hidden layers and the output layer
+pd.DataFrame(norms, index=pd.Index(layer, name="layer")).map("{:.2e}".format)
+
+# %% caption="Gradient norm of each layer's weights at initialisation: sigmoid's fades towards the input."
+fig, ax = plt.subplots(figsize=(6.5, 4))
+for name, values in norms.items():
+    ax.semilogy(layer, values, "o-", color=color[name], label=name)
+ax.set(xlabel="layer (1 = next to the input, 11 = output)", ylabel="‖∂L/∂W‖ at initialisation")
+ax.set_xticks(layer)
+ax.legend()
+fig.tight_layout()
+
+# %% [markdown]
+# Read the sigmoid line from right to left: each layer divides the gradient by roughly four.
+# That is the $\frac14$ bound at work: Glorot weights keep $\|W^\top \delta\|$ about the same size,
+# so the factor $\sigma'(z) \le \frac14$ is what remains. By the first layer, sigmoid's gradient
+# is more than a thousand times smaller than ReLU's. Tanh, whose slope is 1 at 0, does not fade.
+
+# %%
+ratio_first = norms["sigmoid"][0] / norms["relu"][0]
+per_layer = (norms["sigmoid"][-1] / norms["sigmoid"][0]) ** (1 / depth)  # geometric mean factor
+assert ratio_first < 1e-3, ratio_first
+assert 3 < per_layer < 6, per_layer
+assert norms["tanh"][0] > 0.1 * norms["tanh"][-1]
+f"first-layer ratio sigmoid/ReLU = {ratio_first:.1e}, shrink factor per layer = {per_layer:.1f}"
+
+# %% [markdown]
+# A small gradient on the first layers means they hardly move. Train both networks with the same
+# optimizer (SGD with momentum) and watch.
+
+# %%
+history = {}
+for name in ["sigmoid", "relu"]:
+    model = make_mlp(name)
+    model.compile(keras.optimizers.SGD(0.02, momentum=0.9), loss_fn, metrics=["accuracy"])
+    fit = model.fit(
+        X_train, y_train, validation_data=(X_val, y_val), epochs=epochs, batch_size=64, verbose=0
+    )
+    history[name] = fit.history
+
+# %% caption="Training loss and validation accuracy of the 10-layer sigmoid and ReLU networks."
+fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+for name, h in history.items():
+    ax_loss.plot(range(1, epochs + 1), h["loss"], color=color[name], label=name)
+    ax_acc.plot(range(1, epochs + 1), h["val_accuracy"], color=color[name], label=name)
+ax_loss.set(xlabel="epoch", ylabel="training loss (cross-entropy)")
+ax_acc.set(xlabel="epoch", ylabel="validation accuracy")
+ax_acc.axhline(0.1, color="grey", ls=":", label="chance (10 classes)")
+ax_acc.legend()
+fig.tight_layout()
+
+# %% [markdown]
+# The sigmoid network stays at chance level, below 20 % validation accuracy, and its loss stays
+# near $\ln 10 \approx 2.30$, the loss of a uniform guess. The ReLU network, same depth, same
+# data, same optimizer, passes 50 %.
+
+# %%
+final = {name: h["val_accuracy"][-1] for name, h in history.items()}
+assert final["sigmoid"] < 0.2 and final["relu"] > 0.5, final
+assert abs(history["sigmoid"]["loss"][-1] - np.log(10)) < 0.05 and round(np.log(10), 2) == 2.30
+final
+
+# %% [markdown]
+# ## Exploding gradients and clipping
+#
+# The opposite failure happens when each layer *multiplies* the gradient by more than 1.
+# Initialise the ReLU network with weights drawn from $\mathcal N(0, 0.5^2)$ instead of Glorot's
+# variance $2/(32 + 32)$: each layer now doubles the signal, forwards and backwards, and the
+# gradients come out more than ten thousand times larger.
+
+# %% caption="Gradient norms per layer of the ReLU network: Glorot initialisation vs. N(0, 0.5²)."
+big = make_mlp("relu", keras.initializers.RandomNormal(stddev=0.5))
+norms_big = kernel_gradient_norms(big)
+fig, ax = plt.subplots(figsize=(6.5, 4))
+ax.semilogy(layer, norms["relu"], "o-", color=color["relu"], label="ReLU, Glorot uniform")
+ax.semilogy(layer, norms_big, "s-", color="C3", label="ReLU, N(0, 0.5²)")
+ax.set(xlabel="layer (1 = next to the input, 11 = output)", ylabel="‖∂L/∂W‖ at initialisation")
+ax.set_xticks(layer)
+ax.legend()
+fig.tight_layout()
+
+# %% [markdown]
+# This time the line is flat, not sloped. A weight gradient is the product of the layer's input,
+# which doubles on the way forward, and its error signal $\delta$, which doubles on the way back;
+# the two effects balance, so every layer's gradient is blown up by about the same factor.
+# Check the forward doubling and the size of the blow-up:
+
+# %%
+glorot_var = float(np.var(make_mlp("relu").layers[1].kernel))  # a 32 -> 32 hidden layer
+assert abs(glorot_var / (2 / (32 + 32)) - 1) < 0.15, glorot_var
+rms = []  # root-mean-square activation after each hidden layer, forwards
+a = X_train
+for hidden_layer in big.layers[:-1]:
+    a = hidden_layer(a)
+    rms.append(float(tf.sqrt(tf.reduce_mean(a**2))))
+growth = (rms[-1] / rms[0]) ** (1 / (depth - 1))
+assert 1.5 < growth < 3, growth
+assert (norms_big / norms["relu"]).min() > 1e4
+f"forward growth per layer {growth:.2f}, smallest gradient ratio {(norms_big / norms['relu']).min():.1e}"
+
+# %% [markdown]
+# One SGD step with such a gradient throws the weights far away. **Gradient clipping** caps the
+# step: with `clipnorm=1.0`, Keras rescales each variable's gradient to norm at most 1 before the
+# update, so no weight matrix moves by more than the learning rate. (`global_clipnorm` caps the
+# norm of all gradients together.) Clipping is standard in recurrent networks and transformers,
+# where long chains make explosions likely. It treats the symptom; a sensible initialisation
+# and activation, as above, treat the cause.
+
+# %%
+before = [w.numpy() for w in big.trainable_weights]
+with tf.GradientTape() as tape:
+    loss = loss_fn(y_train, big(X_train))
+grads = tape.gradient(loss, big.trainable_weights)
+keras.optimizers.SGD(learning_rate=0.05, clipnorm=1.0).apply(grads, big.trainable_weights)
+moves = [np.linalg.norm(w.numpy() - b) for w, b in zip(big.trainable_weights, before, strict=True)]
+assert max(moves) <= 0.05 * (1 + 1e-5)
+f"largest raw gradient norm {max(float(tf.norm(g)) for g in grads):.0f}, largest move {max(moves):.3f}"
+
+# %% [markdown]
+# ## Which activation where
+#
+# | where | use | why |
+# | --- | --- | --- |
+# | hidden layers | ReLU (default); leaky ReLU or ELU if many units die; GELU in transformers; SELU with LeCun-normal init for self-normalising MLPs | derivative 1 for $z > 0$: gradients pass through deep stacks |
+# | hidden layers of RNN/LSTM cells | tanh (and sigmoid for gates) | bounded state; gates need values in $(0, 1)$ |
+# | output, regression | linear | any real value |
+# | output, binary or multi-label | sigmoid, one unit per label | a probability in $(0, 1)$ per label |
+# | output, multi-class (one label) | softmax | probabilities that sum to 1 |
+# | nowhere (history) | binary step | derivative 0: no gradient to learn from |
+#
+# In Keras you name them: `keras.layers.Dense(64, activation="relu")`, and
+# `Dense(1, activation="sigmoid")` or `Dense(10, activation="softmax")` for the output.
+#
+# ## Summary
+#
+# - An activation bends the linear map of a layer; its derivative scales the error signal on its
+#   way back through that layer.
+# - $\sigma' \le \frac14$ (maximum at $z = 0$), so ten sigmoid layers can shrink a gradient by
+#   $0.25^{10} \approx 9.5 \times 10^{-7}$. You measured it: at initialisation the first layer of a
+#   10-layer sigmoid network gets a gradient more than a thousand times smaller than the ReLU
+#   network's, and it does not learn in the same budget.
+# - $\tanh'(0) = 1$ and rectifiers have slope 1 for $z > 0$: gradients keep their size.
+# - Too large a per-layer gain explodes gradients instead; clipping caps the step.
+# - Compute activations stably: $e^{-|z|}$ for the sigmoid, subtract the maximum in softmax.
+#
+# ## Exercises
+#
+# 1. Add `"tanh"`, `"elu"` and `"gelu"` to the training loop. Which trains fastest here?
+# 2. Give the sigmoid network `keras.optimizers.Adam(1e-3)`. Does it learn now? Measure its
+#    per-layer gradient norms after training and explain what Adam's per-parameter scaling does.
+# 3. Change `depth` to 3 and to 20. Plot the first-layer ratio sigmoid/ReLU against depth on a
+#    log scale. Is the line straight, and what is its slope?
+# 4. Write the softmax backward pass with [`softmax_jacobian`][dlguide.activations.softmax_jacobian]
+#    and with [`softmax_jvp`][dlguide.activations.softmax_jvp] for 1,000 classes and time both.
+# 5. Find the $z$ where GELU's derivative is smallest with
+#    [`gelu_grad`][dlguide.activations.gelu_grad], and say what a negative slope means for a unit.

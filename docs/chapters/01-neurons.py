@@ -36,7 +36,7 @@
 # - an **activation function** turns that sum into the neuron's output, $a = f(z)$.
 #
 # In this chapter $f$ is the **sigmoid**, $\sigma(z) = 1 / (1 + e^{-z})$. It squashes any number
-# into $(0, 1)$, like a soft version of "fire or don't". Chapter 4 compares
+# into $(0, 1)$, like a soft version of "fire or don't". [Chapter 4](04-activations.md) compares
 # it with the other activation functions in use.
 #
 # ## Layers
@@ -258,3 +258,5 @@ except ValueError as error:
 #    assert that it reproduces `output`.
 # 3. Replace the sigmoid in `sigmoid` by $\tanh$. Which of the assertions in this chapter fail,
 #    and why?
+#
+# Next, [chapter 2](02-gradient-descent.md) shows how a network finds good weights on its own.

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr  # the standard normal CDF, Φ(z), accurate in both tails
 
 __all__ = [
@@ -73,7 +73,7 @@ _GELU_CUBIC = 0.044715
 # ----------------------------------------------------------------------------- input checks
 
 
-def _as_array(z: ArrayLike, where: str, name: str = "z") -> np.ndarray:
+def _as_array(z: ArrayLike, where: str, name: str = "z") -> NDArray[np.float64]:
     """`z` as a float64 array, after checking it is non-empty, real and finite."""
     try:
         array = np.asarray(z)
@@ -109,7 +109,7 @@ def _as_real(value: object, where: str, name: str) -> float:
     return float(value)
 
 
-def _as_vectors(z: ArrayLike, where: str) -> np.ndarray:
+def _as_vectors(z: ArrayLike, where: str) -> NDArray[np.float64]:
     """`z` checked like `_as_array`, and with at least one axis (softmax works on the last)."""
     array = _as_array(z, where)
     if array.ndim == 0:

@@ -260,7 +260,7 @@ def _check_data(
         )
     if targets is None:
         return x, None
-    _check_name(loss, LOSSES, "loss")
+    loss = _check_name(loss, LOSSES, "loss")
     _check_loss_pairing(network, loss)
     y = _as_array(targets, "targets", 2, dtype)
     expected = (x.shape[0], network[-1]["weights"].shape[1])
@@ -664,7 +664,8 @@ def output_delta(
 
 
 def _forward(network: Sequence[Layer], x: Array) -> tuple[list[Array], list[Array]]:
-    zs, activations = [], [x]
+    zs: list[Array] = []
+    activations: list[Array] = [x]
     for layer in network:
         z = activations[-1] @ layer["weights"] + layer["biases"]
         zs.append(z)
@@ -726,16 +727,16 @@ def predict(network: Sequence[Layer], inputs: ArrayLike) -> Array:
 def _backward(
     network: Sequence[Layer], zs: list[Array], activations: list[Array], y: Array, loss: str
 ) -> list[Gradient]:
-    grads: list[Gradient] = [None] * len(network)  # type: ignore[list-item]
+    grads: list[Gradient] = []  # filled from the last layer back, reversed at the end
     delta = _output_delta(zs[-1], activations[-1], y, network[-1]["activation"], loss)
     for k in range(len(network) - 1, -1, -1):
-        grads[k] = {"weights": activations[k].T @ delta, "biases": delta.sum(axis=0)}
+        grads.append({"weights": activations[k].T @ delta, "biases": delta.sum(axis=0)})
         if k > 0:
             grad_a = delta @ network[k]["weights"].T
             delta = _activation_backward(
                 grad_a, zs[k - 1], activations[k], network[k - 1]["activation"]
             )
-    return grads
+    return grads[::-1]
 
 
 def backward(
@@ -870,7 +871,7 @@ def numerical_gradients(
     assert y is not None
     if isinstance(eps, bool) or not (isinstance(eps, int | float) and np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive finite number, got {eps!r}")
-    work = [dict(layer) for layer in network]
+    work: list[Layer] = [layer.copy() for layer in network]
     grads: list[Gradient] = []
     for layer in work:
         grad: dict[str, Array] = {}
@@ -881,9 +882,9 @@ def numerical_gradients(
             for i in np.ndindex(param.shape):
                 original = param[i]
                 param[i] = original + eps
-                plus = _compute_loss(_forward(work, x)[1][-1], y, loss)  # type: ignore[arg-type]
+                plus = _compute_loss(_forward(work, x)[1][-1], y, loss)
                 param[i] = original - eps
-                minus = _compute_loss(_forward(work, x)[1][-1], y, loss)  # type: ignore[arg-type]
+                minus = _compute_loss(_forward(work, x)[1][-1], y, loss)
                 param[i] = original
                 g[i] = (plus - minus) / (2 * eps)
             grad[key] = g
@@ -1125,7 +1126,7 @@ def train(
         for layer in network
     ]
     full_batch = batch_size is None or batch_size >= n
-    step = n if full_batch else int(batch_size)  # type: ignore[arg-type]
+    step = n if full_batch or batch_size is None else int(batch_size)
     rng = np.random.default_rng(seed)
     losses = np.empty(epochs)
     maes = np.empty(epochs)

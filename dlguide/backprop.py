@@ -49,6 +49,8 @@ from typing import TypedDict
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from ._checks import as_finite_array
+
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
@@ -143,31 +145,6 @@ def _check_dtype(dtype: DTypeLike) -> np.dtype:
     return resolved
 
 
-def _as_array(value: ArrayLike, name: str, ndim: int, dtype: np.dtype) -> Array:
-    """`value` as a finite, non-empty `dtype` array with `ndim` dimensions, or a clear error."""
-    if isinstance(value, np.ndarray) and not (
-        np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_
-    ):
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {value.dtype}")
-    try:
-        array = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be a numeric array-like, got {type(value).__name__}: {error}"
-        ) from error
-    if array.ndim != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimension(s), got shape {array.shape} "
-            f"({array.ndim} dimension(s))"
-        )
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise ValueError(f"{name} must contain only finite values, got {bad} nan/inf value(s)")
-    return array
-
-
 def _check_network(network: Sequence[Layer]) -> np.dtype:
     """Check every layer of `network` and that their shapes chain; return the common dtype."""
     if isinstance(network, dict) or not isinstance(network, Sequence):
@@ -251,7 +228,7 @@ def _check_data(
 ) -> tuple[Array, Array | None]:
     """Check network, inputs (and targets, loss); return inputs/targets in the network's dtype."""
     dtype = _check_network(network)
-    x = _as_array(inputs, "inputs", 2, dtype)
+    x = as_finite_array(inputs, "inputs", ndim=2, dtype=dtype)
     n_in = network[0]["weights"].shape[0]
     if x.shape[1] != n_in:
         raise ValueError(
@@ -262,7 +239,7 @@ def _check_data(
         return x, None
     loss = _check_name(loss, LOSSES, "loss")
     _check_loss_pairing(network, loss)
-    y = _as_array(targets, "targets", 2, dtype)
+    y = as_finite_array(targets, "targets", ndim=2, dtype=dtype)
     expected = (x.shape[0], network[-1]["weights"].shape[1])
     if y.shape != expected:
         raise ValueError(
@@ -300,8 +277,8 @@ def dense(
         ((2, 1), (1,), 'sigmoid')
     """
     resolved = _check_dtype(dtype)
-    w = _as_array(weights, "weights", 2, resolved).copy()
-    b = _as_array(biases, "biases", 1, resolved).copy()
+    w = as_finite_array(weights, "weights", ndim=2, dtype=resolved).copy()
+    b = as_finite_array(biases, "biases", ndim=1, dtype=resolved).copy()
     if b.shape[0] != w.shape[1]:
         raise ValueError(
             f"biases must have one entry per column of weights: expected shape ({w.shape[1]},), "
@@ -432,7 +409,7 @@ def activate(z: ArrayLike, activation: str) -> Array:
         >>> activate(np.array([[0.0, 2.0]]), "sigmoid").round(4)
         array([[0.5   , 0.8808]])
     """
-    z_arr = _as_array(z, "z", 2, _float_dtype_of(z))
+    z_arr = as_finite_array(z, "z", ndim=2, dtype=_float_dtype_of(z))
     return _activate(z_arr, _check_name(activation, ACTIVATIONS, "activation"))
 
 
@@ -485,9 +462,9 @@ def activation_backward(grad_a: ArrayLike, z: ArrayLike, a: ArrayLike, activatio
         array([[0.25]])
     """
     dtype = _float_dtype_of(grad_a)
-    g = _as_array(grad_a, "grad_a", 2, dtype)
-    z_arr = _as_array(z, "z", 2, dtype)
-    a_arr = _as_array(a, "a", 2, dtype)
+    g = as_finite_array(grad_a, "grad_a", ndim=2, dtype=dtype)
+    z_arr = as_finite_array(z, "z", ndim=2, dtype=dtype)
+    a_arr = as_finite_array(a, "a", ndim=2, dtype=dtype)
     if not g.shape == z_arr.shape == a_arr.shape:
         raise ValueError(
             f"grad_a, z and a must have the same shape, got {g.shape}, {z_arr.shape}, {a_arr.shape}"
@@ -517,8 +494,8 @@ def _check_outputs_targets(
 ) -> tuple[Array, Array]:
     _check_name(loss, LOSSES, "loss")
     dtype = _float_dtype_of(outputs)
-    a = _as_array(outputs, "outputs", 2, dtype)
-    y = _as_array(targets, "targets", 2, dtype)
+    a = as_finite_array(outputs, "outputs", ndim=2, dtype=dtype)
+    y = as_finite_array(targets, "targets", ndim=2, dtype=dtype)
     if a.shape != y.shape:
         raise ValueError(
             f"outputs and targets must have the same shape, got {a.shape} and {y.shape}"
@@ -649,7 +626,7 @@ def output_delta(
         array([[-0.25]])
     """
     a_arr, y = _check_outputs_targets(a, targets, loss)
-    z_arr = _as_array(z, "z", 2, a_arr.dtype)
+    z_arr = as_finite_array(z, "z", ndim=2, dtype=a_arr.dtype)
     if z_arr.shape != a_arr.shape:
         raise ValueError(f"z and a must have the same shape, got {z_arr.shape} and {a_arr.shape}")
     _check_name(activation, ACTIVATIONS, "activation")
@@ -784,9 +761,10 @@ def backward(
         )
     x, y = _check_data(network, activations[0], targets, loss)
     dtype = x.dtype
-    zs_checked = [_as_array(z, f"zs[{k}]", 2, dtype) for k, z in enumerate(zs)]
+    zs_checked = [as_finite_array(z, f"zs[{k}]", ndim=2, dtype=dtype) for k, z in enumerate(zs)]
     acts = [x] + [
-        _as_array(a, f"activations[{k}]", 2, dtype) for k, a in enumerate(activations[1:], 1)
+        as_finite_array(a, f"activations[{k}]", ndim=2, dtype=dtype)
+        for k, a in enumerate(activations[1:], 1)
     ]
     for k, layer in enumerate(network):
         expected = (x.shape[0], layer["weights"].shape[1])
@@ -902,11 +880,7 @@ def _flatten(grads: Sequence[Gradient], name: str) -> Array:
         if not isinstance(g, dict) or not {"weights", "biases"} <= g.keys():
             raise ValueError(f"{name}[{k}] must be a dict with 'weights' and 'biases'")
         for key in ("weights", "biases"):
-            parts.append(
-                _as_array(
-                    g[key], f"{name}[{k}][{key!r}]", np.ndim(g[key]), np.dtype(np.float64)
-                ).ravel()
-            )
+            parts.append(as_finite_array(g[key], f"{name}[{k}][{key!r}]", dtype=np.float64).ravel())
     return np.concatenate(parts)
 
 

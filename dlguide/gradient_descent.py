@@ -43,6 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import as_finite_array, check_int, check_real
+
 __all__ = [
     "MinibatchHistory",
     "Trajectory",
@@ -52,46 +54,6 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-
-
-def _as_finite_array(value: ArrayLike, name: str, ndim: int) -> FloatArray:
-    """Convert `value` to a non-empty, finite float64 array with `ndim` dimensions."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be numeric and array-like, got {type(value).__name__}"
-        ) from error
-    if array.ndim != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimension(s), "
-            f"got shape {array.shape} ({array.ndim} dimensions)"
-        )
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must contain only finite values, got {array!r}")
-    return array
-
-
-def _check_real(value: object, name: str, *, positive: bool = False) -> float:
-    """Return `value` as a finite float (strictly positive if asked), or raise."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    number = float(value)
-    if not np.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {number}")
-    if positive and number <= 0:
-        raise ValueError(f"{name} must be > 0, got {number}")
-    return number
-
-
-def _check_count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -181,15 +143,15 @@ def gradient_descent(
         raise TypeError(
             f"loss and grad must be callables, got {type(loss).__name__} and {type(grad).__name__}"
         )
-    w = _as_finite_array(w0, "w0", ndim=1)
-    eta = _check_real(learning_rate, "learning_rate", positive=True)
-    max_epochs = _check_count(max_epochs, "max_epochs", 1)
-    tol = None if tol is None else _check_real(tol, "tol")
-    patience = None if patience is None else _check_count(patience, "patience", 1)
-    min_delta = _check_real(min_delta, "min_delta")
+    w = as_finite_array(w0, "w0", ndim=1)
+    eta = check_real(learning_rate, "learning_rate", positive=True)
+    max_epochs = check_int(max_epochs, "max_epochs", 1)
+    tol = None if tol is None else check_real(tol, "tol")
+    patience = None if patience is None else check_int(patience, "patience", 1)
+    min_delta = check_real(min_delta, "min_delta")
     if min_delta < 0:
         raise ValueError(f"min_delta must be >= 0, got {min_delta}")
-    diverge_above = _check_real(diverge_above, "diverge_above")
+    diverge_above = check_real(diverge_above, "diverge_above")
 
     def evaluate(point: FloatArray) -> float:
         value = loss(point)
@@ -261,10 +223,10 @@ def mse_loss_and_grads(
         >>> J, gw, gb
         (0.5, array([-2.]), -1.0)
     """
-    X = _as_finite_array(X, "X", ndim=2)
-    y = _as_finite_array(y, "y", ndim=1)
-    w = _as_finite_array(w, "w", ndim=1)
-    b = _check_real(b, "b")
+    X = as_finite_array(X, "X", ndim=2)
+    y = as_finite_array(y, "y", ndim=1)
+    w = as_finite_array(w, "w", ndim=1)
+    b = check_real(b, "b")
     if y.shape[0] != X.shape[0]:
         raise ValueError(
             f"y must have one target per row of X: expected ({X.shape[0]},), got {y.shape}"
@@ -358,20 +320,20 @@ def minibatch_gradient_descent(
         >>> np.round(h.w, 3), round(h.b, 3), h.updates_per_epoch
         (array([2.]), 1.0, 2)
     """
-    X = _as_finite_array(X, "X", ndim=2)
-    y = _as_finite_array(y, "y", ndim=1)
+    X = as_finite_array(X, "X", ndim=2)
+    y = as_finite_array(y, "y", ndim=1)
     n, d = X.shape
     if y.shape[0] != n:
         raise ValueError(f"y must have one target per row of X: expected ({n},), got {y.shape}")
-    eta = _check_real(learning_rate, "learning_rate", positive=True)
-    batch_size = _check_count(batch_size, "batch_size", 1)
+    eta = check_real(learning_rate, "learning_rate", positive=True)
+    batch_size = check_int(batch_size, "batch_size", 1)
     if batch_size > n:
         raise ValueError(f"batch_size must be at most the number of samples {n}, got {batch_size}")
-    epochs = _check_count(epochs, "epochs", 1)
-    w = np.zeros(d) if w0 is None else _as_finite_array(w0, "w0", ndim=1)
+    epochs = check_int(epochs, "epochs", 1)
+    w = np.zeros(d) if w0 is None else as_finite_array(w0, "w0", ndim=1)
     if w.shape != (d,):
         raise ValueError(f"w0 must have one weight per column of X: expected ({d},), got {w.shape}")
-    b = _check_real(b0, "b0")
+    b = check_real(b0, "b0")
     if not isinstance(shuffle, bool):
         raise TypeError(f"shuffle must be a bool, got {type(shuffle).__name__}")
 

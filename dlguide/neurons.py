@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, TypedDict
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import as_finite_array, check_int
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -56,26 +58,6 @@ class Layer(TypedDict):
     biases: FloatArray
 
 
-def _as_finite_array(value: ArrayLike, name: str, ndim: int) -> FloatArray:
-    """Convert `value` to a float64 array with `ndim` dimensions, or raise a clear error."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be numeric and array-like, got {type(value).__name__}"
-        ) from error
-    if array.ndim != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimension(s), got shape {array.shape} "
-            f"({array.ndim} dimensions)"
-        )
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must contain only finite values, got {array!r}")
-    return array
-
-
 def compute_weighted_sum(inputs: ArrayLike, weights: ArrayLike, bias: ArrayLike) -> FloatArray:
     r"""Weighted sum of the inputs of every node in a layer.
 
@@ -97,9 +79,9 @@ def compute_weighted_sum(inputs: ArrayLike, weights: ArrayLike, bias: ArrayLike)
         >>> compute_weighted_sum([0.5, 0.85], [[0.9], [0.42]], [0.06])
         array([0.867])
     """
-    x = _as_finite_array(inputs, "inputs", ndim=1)
-    w = _as_finite_array(weights, "weights", ndim=2)
-    b = _as_finite_array(bias, "bias", ndim=1)
+    x = as_finite_array(inputs, "inputs", ndim=1)
+    w = as_finite_array(weights, "weights", ndim=2)
+    b = as_finite_array(bias, "bias", ndim=1)
     if w.shape[0] != x.shape[0]:
         raise ValueError(
             f"weights must have one row per input: expected {x.shape[0]} rows for "
@@ -156,22 +138,14 @@ def layer_from_weights(weights: ArrayLike, biases: ArrayLike) -> Layer:
         >>> layer["weights"].shape, layer["biases"].shape
         ((2, 1), (1,))
     """
-    w = _as_finite_array(weights, "weights", ndim=2)
-    b = _as_finite_array(biases, "biases", ndim=1)
+    w = as_finite_array(weights, "weights", ndim=2)
+    b = as_finite_array(biases, "biases", ndim=1)
     if b.shape[0] != w.shape[1]:
         raise ValueError(
             f"biases must have one entry per node (column of weights): expected shape "
             f"({w.shape[1]},), got {b.shape}"
         )
     return {"weights": w, "biases": b}
-
-
-def _check_count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
 
 
 def initialize_network(
@@ -207,18 +181,18 @@ def initialize_network(
         >>> [layer["weights"].shape for layer in network]
         [(5, 3), (3, 2), (2, 3), (3, 1)]
     """
-    n_inputs = _check_count(num_inputs, "num_inputs", 1)
-    n_hidden = _check_count(num_hidden_layers, "num_hidden_layers", 0)
-    n_output = _check_count(num_nodes_output, "num_nodes_output", 1)
+    n_inputs = check_int(num_inputs, "num_inputs", 1)
+    n_hidden = check_int(num_hidden_layers, "num_hidden_layers", 0)
+    n_output = check_int(num_nodes_output, "num_nodes_output", 1)
     if isinstance(num_nodes_hidden, Sequence) and not isinstance(num_nodes_hidden, str):
-        hidden = [_check_count(n, "num_nodes_hidden[i]", 1) for n in num_nodes_hidden]
+        hidden = [check_int(n, "num_nodes_hidden[i]", 1) for n in num_nodes_hidden]
         if len(hidden) != n_hidden:
             raise ValueError(
                 f"num_nodes_hidden must list {n_hidden} layer sizes (one per hidden layer), "
                 f"got {len(hidden)}: {list(num_nodes_hidden)}"
             )
     else:
-        hidden = [_check_count(num_nodes_hidden, "num_nodes_hidden", 1)] * n_hidden
+        hidden = [check_int(num_nodes_hidden, "num_nodes_hidden", 1)] * n_hidden
 
     rng = np.random.default_rng(seed)
     sizes = [n_inputs, *hidden, n_output]
@@ -265,8 +239,8 @@ def forward_propagate(
             raise ValueError(
                 f"layer {index} must be a dict with 'weights' and 'biases', got {layer!r}"
             )
-    x = _as_finite_array(inputs, "inputs", ndim=1)
-    expected = _as_finite_array(network[0]["weights"], "layer 0 weights", ndim=2).shape[0]
+    x = as_finite_array(inputs, "inputs", ndim=1)
+    expected = as_finite_array(network[0]["weights"], "layer 0 weights", ndim=2).shape[0]
     if x.shape[0] != expected:
         raise ValueError(
             f"inputs must have length {expected} (the first layer's number of weight rows), "
@@ -306,7 +280,7 @@ def draw_network(layer_sizes: Sequence[int], ax: Axes | None = None) -> Axes:
 
     if isinstance(layer_sizes, str) or not isinstance(layer_sizes, Sequence):
         raise TypeError(f"layer_sizes must be a sequence of ints, got {type(layer_sizes).__name__}")
-    sizes = [_check_count(n, "layer_sizes[i]", 1) for n in layer_sizes]
+    sizes = [check_int(n, "layer_sizes[i]", 1) for n in layer_sizes]
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes must list at least 2 layers, got {len(sizes)}: {sizes}")
     if ax is None:

@@ -1,0 +1,64 @@
+"""Input checks shared by the dlguide modules (private: not part of the documented API).
+
+Every check raises a `TypeError` for a value of the wrong kind and a `ValueError` for a value of
+the right kind that cannot be used, with a message that names the argument, what was expected and
+what came.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+
+def check_int(value: object, name: str, minimum: int) -> int:
+    """`value` as an int of at least `minimum` (bools are not ints here)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def check_real(value: object, name: str, *, positive: bool = False) -> float:
+    """`value` as a finite float (strictly positive if asked)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}")
+    if positive and number <= 0:
+        raise ValueError(f"{name} must be > 0, got {number}")
+    return number
+
+
+def as_finite_array(
+    value: ArrayLike, name: str, *, ndim: int | None = None, dtype: DTypeLike = np.float64
+) -> NDArray[Any]:
+    """`value` as a non-empty array of `dtype` with only finite values (and `ndim` dimensions)."""
+    if isinstance(value, np.ndarray) and not (
+        np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_
+    ):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {value.dtype}")
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must be numeric and array-like, got {type(value).__name__}"
+        ) from error
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(
+            f"{name} must have {ndim} dimension(s), got shape {array.shape} "
+            f"({array.ndim} dimensions)"
+        )
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            f"{name} must contain only finite values, got {array.size - int(finite.sum())} "
+            "nan/inf value(s)"
+        )
+    return array

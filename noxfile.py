@@ -62,10 +62,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over every Python file (chapters included)."""
-    session.install("-c", str(CONSTRAINTS), "ruff")
+    """ruff check and format --check over every Python file (chapters included); mypy on dlguide."""
+    session.install("-c", str(CONSTRAINTS), "ruff", "mypy", "numpy")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "dlguide")
 
 
 @nox.session(python=PYTHON, default=False)

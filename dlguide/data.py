@@ -1,0 +1,523 @@
+r"""Data sets of the book: a small registry of verified downloads.
+
+Every data set the chapters use is a [`Dataset`][dlguide.data.Dataset] in
+[`DATASETS`][dlguide.data.DATASETS]: for each file its canonical URL, its name, its SHA-256 and its
+size. [`fetch`][dlguide.data.fetch] returns local copies that match those checksums. It looks in
+three places, in this order:
+
+1. the **mirror** folder named by `$DLGUIDE_DATA_MIRROR` (offline copies, read-only; see
+   [`mirror_dir`][dlguide.data.mirror_dir]);
+2. the **cache** folder `$DLGUIDE_DATA_HOME` (default `~/.cache/dlguide`; see
+   [`data_home`][dlguide.data.data_home]);
+3. the **canonical URL**, downloaded into the cache.
+
+A file found in the mirror or the cache is checked against its SHA-256 before use. A file that does
+not match is never used: you get a `ValueError` that names the file, both checksums and the fix. A
+download that does not match is deleted.
+
+The loaders ([`load_concrete`][dlguide.data.load_concrete],
+[`load_fashion_mnist`][dlguide.data.load_fashion_mnist], [`load_mnist`][dlguide.data.load_mnist])
+turn the verified files into pandas tables and NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CONCRETE_COLUMNS",
+    "DATASETS",
+    "FASHION_MNIST_CLASSES",
+    "DataFile",
+    "Dataset",
+    "data_home",
+    "fetch",
+    "file_sha256",
+    "load_concrete",
+    "load_fashion_mnist",
+    "load_mnist",
+    "mirror_dir",
+]
+
+_CHUNK = 1 << 20  # read and hash files 1 MiB at a time
+
+_KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+
+@dataclass(frozen=True)
+class DataFile:
+    r"""One file of a data set.
+
+    Attributes:
+        url: Canonical download address.
+        filename: Path of the file relative to the mirror and cache folders, with `/` separators,
+            e.g. `"fashion-mnist/train-labels-idx1-ubyte.gz"`.
+        sha256: Expected SHA-256 of the file's bytes, 64 lowercase hex digits.
+        size: Expected size in bytes.
+    """
+
+    url: str
+    filename: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    r"""A named data set: one or more [`DataFile`][dlguide.data.DataFile]s and where they come from.
+
+    Attributes:
+        name: Registry key, e.g. `"concrete"`.
+        files: The files, in the order [`fetch`][dlguide.data.fetch] returns them.
+        description: One line on what the data is.
+        license: Licence and attribution.
+    """
+
+    name: str
+    files: tuple[DataFile, ...]
+    description: str
+    license: str
+
+
+DATASETS: dict[str, Dataset] = {
+    "concrete": Dataset(
+        name="concrete",
+        files=(
+            DataFile(
+                url=(
+                    "https://s3-api.us-geo.objectstorage.softlayer.net/cf-courses-data/"
+                    "CognitiveClass/DL0101EN/labs/data/concrete_data.csv"
+                ),
+                filename="concrete_data.csv",
+                sha256="07866685127575e44c3a61f9bfc1169e59e207a8a9e87aa3ff2af507b6fd0af3",
+                size=56_928,
+            ),
+        ),
+        description="Concrete compressive strength: 1,030 mixtures, 8 predictors, target Strength.",
+        license="CC BY 4.0; I-Cheng Yeh, UCI Machine Learning Repository (IBM DL0101EN copy).",
+    ),
+    "fashion_mnist": Dataset(
+        name="fashion_mnist",
+        files=tuple(
+            DataFile(
+                url=_KERAS_DATASETS + name, filename="fashion-mnist/" + name, sha256=sha, size=n
+            )
+            for name, sha, n in (
+                (
+                    "train-images-idx3-ubyte.gz",
+                    "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                    26_421_880,
+                ),
+                (
+                    "train-labels-idx1-ubyte.gz",
+                    "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                    29_515,
+                ),
+                (
+                    "t10k-images-idx3-ubyte.gz",
+                    "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                    4_422_102,
+                ),
+                (
+                    "t10k-labels-idx1-ubyte.gz",
+                    "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                    5_148,
+                ),
+            )
+        ),
+        description="Fashion-MNIST: 70,000 grey 28x28 images of 10 kinds of clothing.",
+        license="MIT; (c) 2017 Zalando SE.",
+    ),
+    "mnist": Dataset(
+        name="mnist",
+        files=(
+            DataFile(
+                url=_KERAS_DATASETS + "mnist.npz",
+                filename="mnist.npz",
+                sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+                size=11_490_434,
+            ),
+        ),
+        description="MNIST: 70,000 grey 28x28 images of handwritten digits (Keras' mnist.npz).",
+        license="CC BY-SA 3.0; Yann LeCun and Corinna Cortes.",
+    ),
+}
+"""The registry: data set name → [`Dataset`][dlguide.data.Dataset]."""
+
+FASHION_MNIST_CLASSES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+"""Fashion-MNIST class names; label `k` is `FASHION_MNIST_CLASSES[k]`."""
+
+CONCRETE_COLUMNS: tuple[str, ...] = (
+    "Cement",
+    "Blast Furnace Slag",
+    "Fly Ash",
+    "Water",
+    "Superplasticizer",
+    "Coarse Aggregate",
+    "Fine Aggregate",
+    "Age",
+    "Strength",
+)
+"""Columns of the concrete table: eight predictors, then the target `Strength`."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Folders
+# --------------------------------------------------------------------------------------------------
+
+
+def data_home() -> Path:
+    r"""Return the cache folder that downloads go to.
+
+    It is `$DLGUIDE_DATA_HOME` when that variable is set and not empty, else `~/.cache/dlguide`.
+    The folder is not created here; [`fetch`][dlguide.data.fetch] creates it when it downloads.
+
+    Returns:
+        The cache folder as an absolute path.
+
+    Examples:
+        >>> import os
+        >>> saved = os.environ.get("DLGUIDE_DATA_HOME")
+        >>> os.environ["DLGUIDE_DATA_HOME"] = "/tmp/dlguide-cache"
+        >>> str(data_home())
+        '/tmp/dlguide-cache'
+        >>> if saved is None: del os.environ["DLGUIDE_DATA_HOME"]
+        ... else: os.environ["DLGUIDE_DATA_HOME"] = saved
+    """
+    value = os.environ.get("DLGUIDE_DATA_HOME", "")
+    if value:
+        return Path(value).expanduser().absolute()
+    return Path.home() / ".cache" / "dlguide"
+
+
+def mirror_dir() -> Path | None:
+    r"""Return the offline mirror folder, or `None` when there is none.
+
+    The mirror is named by `$DLGUIDE_DATA_MIRROR`. It is laid out like the registry's file names:
+    `concrete_data.csv`, `fashion-mnist/*.gz`, `mnist.npz`. Files in it are only read, never
+    written.
+
+    Returns:
+        The mirror folder, or `None` when the variable is unset or empty.
+
+    Raises:
+        ValueError: If the variable names something that is not an existing folder.
+
+    Examples:
+        >>> import os
+        >>> saved = os.environ.pop("DLGUIDE_DATA_MIRROR", None)
+        >>> mirror_dir() is None
+        True
+        >>> if saved is not None: os.environ["DLGUIDE_DATA_MIRROR"] = saved
+    """
+    value = os.environ.get("DLGUIDE_DATA_MIRROR", "")
+    if not value:
+        return None
+    path = Path(value).expanduser().absolute()
+    if not path.is_dir():
+        raise ValueError(
+            f"DLGUIDE_DATA_MIRROR={value!r} is not an existing folder; expected a folder laid out "
+            "like shared/data (concrete_data.csv, fashion-mnist/*.gz, mnist.npz), or unset the "
+            "variable to download into the cache instead"
+        )
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# Verification and download
+# --------------------------------------------------------------------------------------------------
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    r"""Return the SHA-256 of a file's bytes as 64 lowercase hex digits.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The hex digest, as `sha256sum` prints it.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "empty"
+        >>> _ = p.write_bytes(b"")
+        >>> file_sha256(p)[:16]
+        'e3b0c44298fc1c14'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# Paths already verified in this process, keyed by (path, size, mtime_ns) → sha256, so that loading
+# a data set twice does not hash 30 MB twice. A file that changes on disk changes its key.
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+
+
+def _check(path: Path, spec: DataFile, where: str, fix: str) -> Path:
+    """Return `path` if its bytes match `spec`, else raise a ValueError naming both checksums."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    actual = _VERIFIED.get(key)
+    if actual is None:
+        actual = file_sha256(path)
+    if actual != spec.sha256:
+        raise ValueError(
+            f"{where} file {path} is corrupt or not the expected file: expected SHA-256 "
+            f"{spec.sha256} ({spec.size} bytes), got {actual} ({stat.st_size} bytes). {fix}"
+        )
+    _VERIFIED[key] = actual
+    return path
+
+
+# The function used to open URLs; tests replace it to simulate downloads without a network.
+_urlopen = urllib.request.urlopen
+
+
+def _download(spec: DataFile, dest: Path) -> Path:
+    """Download `spec.url` to `dest` through a temporary file, verify it, then move it in place."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with os.fdopen(fd, "wb") as out, _urlopen(spec.url, timeout=60) as response:
+            while chunk := response.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        actual = digest.hexdigest()
+        if actual != spec.sha256:
+            raise ValueError(
+                f"download of {spec.url} does not match the registry: expected SHA-256 "
+                f"{spec.sha256} ({spec.size} bytes), got {actual} ({size} bytes). The download "
+                f"was deleted. Retry later, or put a verified copy at {dest} or under "
+                f"$DLGUIDE_DATA_MIRROR as {spec.filename}"
+            )
+        os.replace(tmp, dest)
+    except (urllib.error.URLError, OSError) as err:
+        raise OSError(
+            f"could not download {spec.url} ({err}). Without network access, set "
+            f"DLGUIDE_DATA_MIRROR to a folder holding {spec.filename}, or put a verified copy "
+            f"at {dest}"
+        ) from err
+    finally:
+        tmp.unlink(missing_ok=True)
+    st = dest.stat()
+    _VERIFIED[(str(dest), st.st_size, st.st_mtime_ns)] = spec.sha256
+    return dest
+
+
+def _fetch_file(spec: DataFile) -> Path:
+    """Return a verified local copy of one file: mirror, else cache, else download."""
+    mirror = mirror_dir()
+    if mirror is not None:
+        candidate = mirror / spec.filename
+        if candidate.is_file():
+            return _check(
+                candidate,
+                spec,
+                "mirror",
+                f"Replace it with a good copy (from {spec.url}), or unset DLGUIDE_DATA_MIRROR to "
+                "use the cache and the canonical download instead.",
+            )
+    cached = data_home() / spec.filename
+    if cached.is_file():
+        return _check(
+            cached,
+            spec,
+            "cached",
+            f"Delete it ({cached}) and call fetch again to download it afresh.",
+        )
+    return _download(spec, cached)
+
+
+def fetch(name: str) -> Path | list[Path]:
+    r"""Return verified local copies of the files of data set `name`.
+
+    Each file is looked up in the mirror (`$DLGUIDE_DATA_MIRROR`), then in the cache
+    ([`data_home`][dlguide.data.data_home]), and downloaded from its canonical URL into the cache
+    when neither has it. A file is used only if its SHA-256 matches the registry.
+
+    Args:
+        name: A key of [`DATASETS`][dlguide.data.DATASETS], e.g. `"concrete"`.
+
+    Returns:
+        The local path of the file for a one-file data set, else the list of paths in the order of
+        `DATASETS[name].files`.
+
+    Raises:
+        TypeError: If `name` is not a string.
+        ValueError: If `name` is unknown, or a mirror, cached or downloaded file has the wrong
+            SHA-256 (the message names the file, both checksums and the fix).
+        OSError: If a download is needed and fails.
+
+    Examples:
+        >>> path = fetch("concrete")  # doctest: +SKIP
+        >>> path.name  # doctest: +SKIP
+        'concrete_data.csv'
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if name not in DATASETS:
+        raise ValueError(
+            f"unknown data set {name!r}; known data sets: {', '.join(sorted(DATASETS))}"
+        )
+    paths = [_fetch_file(spec) for spec in DATASETS[name].files]
+    return paths[0] if len(paths) == 1 else paths
+
+
+# --------------------------------------------------------------------------------------------------
+# Loaders
+# --------------------------------------------------------------------------------------------------
+
+
+def load_concrete() -> pd.DataFrame:
+    r"""Load the concrete compressive strength table of the IBM course.
+
+    Each of the 1,030 rows is one concrete mixture: seven ingredient amounts in kg per m³, the age
+    in days, and the compressive strength $y$ in MPa measured at that age.
+
+    Returns:
+        A DataFrame of shape `(1030, 9)` with the columns
+        [`CONCRETE_COLUMNS`][dlguide.data.CONCRETE_COLUMNS]; the last one, `Strength`, is the
+        target.
+
+    Raises:
+        ValueError: If the file is corrupt (see [`fetch`][dlguide.data.fetch]).
+
+    Examples:
+        >>> df = load_concrete()  # doctest: +SKIP
+        >>> df.shape  # doctest: +SKIP
+        (1030, 9)
+    """
+    path = fetch("concrete")
+    assert isinstance(path, Path)
+    frame = pd.read_csv(path)
+    if tuple(frame.columns) != CONCRETE_COLUMNS or frame.shape != (1030, 9):
+        raise ValueError(
+            f"{path} parsed to shape {frame.shape} with columns {list(frame.columns)}; expected "
+            f"(1030, 9) with columns {list(CONCRETE_COLUMNS)}"
+        )
+    return frame
+
+
+def _read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
+    r"""Parse one gzip-compressed IDX file (the MNIST format) into a uint8 array.
+
+    The header is a big-endian 32-bit magic number `0x0000080N` (`0x08` = unsigned byte, `N` =
+    number of dimensions), then `N` big-endian 32-bit sizes, then the bytes in C order.
+    """
+    with gzip.open(path, "rb") as fh:
+        raw = fh.read()
+    header = 4 * (1 + ndim)
+    if len(raw) < header:
+        raise ValueError(f"{path} is too short for an IDX header ({len(raw)} bytes)")
+    fields = np.frombuffer(raw, dtype=">u4", count=1 + ndim)
+    if int(fields[0]) != magic:
+        raise ValueError(f"{path}: expected IDX magic {magic:#010x}, got {int(fields[0]):#010x}")
+    shape = tuple(int(d) for d in fields[1:])
+    data = np.frombuffer(raw, dtype=np.uint8, offset=header)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path}: header says shape {shape}, but holds {data.size} values")
+    return data.reshape(shape).copy()
+
+
+def load_fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    r"""Load Fashion-MNIST from its four IDX gzip files, as `keras.datasets.fashion_mnist` does.
+
+    Returns:
+        `((x_train, y_train), (x_test, y_test))`: `x_train` uint8 `(60000, 28, 28)` with pixel
+        values in $[0, 255]$, `y_train` uint8 `(60000,)` with labels in $\{0,\dots,9\}$ (names in
+        [`FASHION_MNIST_CLASSES`][dlguide.data.FASHION_MNIST_CLASSES]), `x_test` uint8
+        `(10000, 28, 28)`, `y_test` uint8 `(10000,)`.
+
+    Raises:
+        ValueError: If a file is corrupt (see [`fetch`][dlguide.data.fetch]).
+
+    Examples:
+        >>> (x_train, y_train), (x_test, y_test) = load_fashion_mnist()  # doctest: +SKIP
+        >>> x_train.shape, y_test.shape  # doctest: +SKIP
+        ((60000, 28, 28), (10000,))
+    """
+    paths = fetch("fashion_mnist")
+    assert isinstance(paths, list)
+    x_train_p, y_train_p, x_test_p, y_test_p = paths
+    x_train = _read_idx(x_train_p, 0x803, 3)
+    y_train = _read_idx(y_train_p, 0x801, 1)
+    x_test = _read_idx(x_test_p, 0x803, 3)
+    y_test = _read_idx(y_test_p, 0x801, 1)
+    _check_pairs(x_train, y_train, x_test, y_test, "fashion_mnist")
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _check_pairs(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, name: str
+) -> None:
+    """Raise ValueError unless images are (n, 28, 28) uint8 and labels (n,) uint8 of the same n."""
+    for split, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or y.ndim != 1 or x.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"{name} {split}: expected images (n, 28, 28) and labels (n,), got {x.shape} and "
+                f"{y.shape}"
+            )
+        if x.dtype != np.uint8 or y.dtype != np.uint8:
+            raise ValueError(
+                f"{name} {split}: expected uint8 images and labels, got {x.dtype} and {y.dtype}"
+            )
+
+
+def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    r"""Load MNIST from Keras' `mnist.npz`, as `keras.datasets.mnist.load_data()` does.
+
+    Returns:
+        `((x_train, y_train), (x_test, y_test))`: `x_train` uint8 `(60000, 28, 28)` with pixel
+        values in $[0, 255]$, `y_train` uint8 `(60000,)` with digits $0,\dots,9$, `x_test` uint8
+        `(10000, 28, 28)`, `y_test` uint8 `(10000,)`.
+
+    Raises:
+        ValueError: If the file is corrupt (see [`fetch`][dlguide.data.fetch]) or lacks one of the
+            arrays `x_train`, `y_train`, `x_test`, `y_test`.
+
+    Examples:
+        >>> (x_train, y_train), (x_test, y_test) = load_mnist()  # doctest: +SKIP
+        >>> x_train.dtype, x_train.shape  # doctest: +SKIP
+        (dtype('uint8'), (60000, 28, 28))
+    """
+    path = fetch("mnist")
+    assert isinstance(path, Path)
+    with np.load(path, allow_pickle=False) as npz:
+        missing = {"x_train", "y_train", "x_test", "y_test"} - set(npz.files)
+        if missing:
+            raise ValueError(f"{path} lacks the arrays {sorted(missing)}; it holds {npz.files}")
+        arrays: dict[str, Any] = {k: npz[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    _check_pairs(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], "mnist")
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

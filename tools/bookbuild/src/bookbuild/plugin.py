@@ -28,7 +28,7 @@ from mkdocs.structure.files import File, Files
 from .cache import Fingerprints, NotebookCache, dependency_fingerprint, source_fingerprint
 from .chapter import PROFILES, Chapter, ChapterError, find_chapters
 from .execute import execute_chapter
-from .render import downloadable_notebook, render_notebook, title_of
+from .render import downloadable_notebook, format_time, render_notebook, title_of
 
 log = logging.getLogger("mkdocs.plugins.dlguide_book")
 
@@ -244,7 +244,7 @@ class BookPlugin(BasePlugin[BookConfig]):
             link = f"[{record.title}]({Path(record.chapter.page_uri).as_posix()})"
             lines.append(
                 f"| {link} | {record.status} | {seconds:.1f} s | "
-                f"{str(run.get('executed_at', '')).replace('T', ' ')} | {run.get('profile')} | "
+                f"{format_time(str(run.get('executed_at', '')))} | {run.get('profile')} | "
                 f"{run.get('backend')} | {env.get('device', 'unknown')} |"
             )
         lines += ["", f"Total execution time of the chapters: {total:.1f} s.", ""]

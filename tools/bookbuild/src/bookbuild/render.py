@@ -83,14 +83,18 @@ def title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
+def format_time(iso: str) -> str:
+    """An ISO timestamp as `YYYY-MM-DD HH:MM UTC` (unchanged if it does not parse)."""
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
 def stamp_markdown(run: dict[str, Any], status: str) -> str:
     """The run stamp shown at the top of a chapter: a summary line and the full details."""
     env = run.get("environment") or {}
-    executed = run.get("executed_at", "")
-    try:
-        executed = dt.datetime.fromisoformat(executed).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        pass
+    executed = format_time(run.get("executed_at", ""))
     device = env.get("device", "unknown")
     short_device = device.split(" (")[0]
     summary = (

@@ -35,11 +35,11 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from dlguide import activations as act
+from dlguide.diagnostics import gradient_norms, gradients
 
 keras.utils.set_random_seed(seed)
 
@@ -183,13 +183,25 @@ X_train, X_val, y_train, y_val = train_test_split(
 X_train.shape, X_val.shape
 
 # %% [markdown]
-# Both networks have 10 hidden layers of 32 units and a softmax output. They differ only in the
-# hidden activation. Both use Keras' default Glorot-uniform initialisation, from the same seed,
+# Both networks have 10 hidden layers of 32 units and an output layer for the 10 classes. They
+# differ only in the hidden activation. Both use Keras' default Glorot-uniform initialisation, from the same seed,
 # so they even start from identical weights.
+#
+# The output layer is linear: it returns the ten logits, and the loss applies the softmax itself
+# (`from_logits=True`), computing $\log \operatorname{softmax}$ stably as in the section above.
+# Had you put the softmax in the layer, Keras on JAX or PyTorch would take the log of
+# probabilities clipped at $10^{-7}$, and every example whose correct class gets less than that
+# would contribute no gradient at all.
+#
+# [`gradient_norms`][dlguide.diagnostics.gradient_norms] differentiates the loss on a batch with
+# respect to every layer's weight matrix $W$ and returns the norm
+# $\lVert \partial L / \partial W \rVert$ of each, first layer first. It uses the automatic
+# differentiation of whichever backend Keras runs on, so this chapter runs unchanged on
+# TensorFlow and JAX.
 
 # %%
 depth, width = 10, 32
-loss_fn = keras.losses.SparseCategoricalCrossentropy()
+loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def make_mlp(activation, kernel_initializer="glorot_uniform"):
@@ -198,15 +210,13 @@ def make_mlp(activation, kernel_initializer="glorot_uniform"):
         keras.layers.Dense(width, activation=activation, kernel_initializer=kernel_initializer)
         for _ in range(depth)
     ]
-    return keras.Sequential([keras.Input((64,)), *hidden, keras.layers.Dense(10, "softmax")])
+    return keras.Sequential([keras.Input((64,)), *hidden, keras.layers.Dense(10)])  # logits
 
 
 def kernel_gradient_norms(model):
     """Norm of dLoss/dW for each layer's weight matrix, first layer first, on the training set."""
-    kernels = [layer.kernel for layer in model.layers]
-    with tf.GradientTape() as tape:
-        loss = loss_fn(y_train, model(X_train))
-    return np.array([float(tf.norm(g)) for g in tape.gradient(loss, kernels)])
+    norms = gradient_norms(model, X_train, y_train, from_logits=True)  # {layer name: norm}
+    return np.array(list(norms.values()))
 
 
 norms = {name: kernel_gradient_norms(make_mlp(name)) for name in ["sigmoid", "tanh", "relu"]}
@@ -299,13 +309,14 @@ fig.tight_layout()
 # Check the forward doubling and the size of the blow-up:
 
 # %%
-glorot_var = float(np.var(make_mlp("relu").layers[1].kernel))  # a 32 -> 32 hidden layer
+kernel = keras.ops.convert_to_numpy(make_mlp("relu").layers[1].kernel)  # a 32 -> 32 hidden layer
+glorot_var = float(np.var(kernel))
 assert abs(glorot_var / (2 / (32 + 32)) - 1) < 0.15, glorot_var
 rms = []  # root-mean-square activation after each hidden layer, forwards
 a = X_train
 for hidden_layer in big.layers[:-1]:
-    a = hidden_layer(a)
-    rms.append(float(tf.sqrt(tf.reduce_mean(a**2))))
+    a = keras.ops.convert_to_numpy(hidden_layer(a))
+    rms.append(float(np.sqrt(np.mean(a**2))))
 growth = (rms[-1] / rms[0]) ** (1 / (depth - 1))
 assert 1.5 < growth < 3, growth
 assert (norms_big / norms["relu"]).min() > 1e4
@@ -318,16 +329,18 @@ f"forward growth per layer {growth:.2f}, smallest gradient ratio {(norms_big / n
 # norm of all gradients together.) Clipping is standard in recurrent networks and transformers,
 # where long chains make explosions likely. It treats the symptom; a sensible initialisation
 # and activation, as above, treat the cause.
+#
+# [`gradients`][dlguide.diagnostics.gradients] returns the raw gradients, one array per weight,
+# which you hand to the optimizer yourself.
 
 # %%
-before = [w.numpy() for w in big.trainable_weights]
-with tf.GradientTape() as tape:
-    loss = loss_fn(y_train, big(X_train))
-grads = tape.gradient(loss, big.trainable_weights)
+before = [keras.ops.convert_to_numpy(w) for w in big.trainable_weights]
+grads = gradients(big, X_train, y_train, from_logits=True)  # in trainable_weights order
 keras.optimizers.SGD(learning_rate=0.05, clipnorm=1.0).apply(grads, big.trainable_weights)
-moves = [np.linalg.norm(w.numpy() - b) for w, b in zip(big.trainable_weights, before, strict=True)]
+after = [keras.ops.convert_to_numpy(w) for w in big.trainable_weights]
+moves = [np.linalg.norm(w - b) for w, b in zip(after, before, strict=True)]
 assert max(moves) <= 0.05 * (1 + 1e-5)
-f"largest raw gradient norm {max(float(tf.norm(g)) for g in grads):.0f}, largest move {max(moves):.3f}"
+f"largest raw gradient norm {max(np.linalg.norm(g) for g in grads):.0f}, largest move {max(moves):.3f}"
 
 # %% [markdown]
 # ## Which activation where
@@ -342,7 +355,8 @@ f"largest raw gradient norm {max(float(tf.norm(g)) for g in grads):.0f}, largest
 # | nowhere (history) | binary step | derivative 0: no gradient to learn from |
 #
 # In Keras you name them: `keras.layers.Dense(64, activation="relu")`, and
-# `Dense(1, activation="sigmoid")` or `Dense(10, activation="softmax")` for the output.
+# `Dense(1, activation="sigmoid")` or `Dense(10, activation="softmax")` for the output, or, as
+# in this chapter, a linear output and `from_logits=True` in the loss.
 #
 # ## Summary
 #

@@ -177,6 +177,9 @@ plt.show()
 # %%
 assert B.mean > C.mean > D.mean
 assert B.median > C.median > D.median
+# Medians of B, C, D measured: TensorFlow fast 299.5, 168.0, 111.4; JAX fast 363.5, 157.3, 130.7
+# (the backends draw different random streams from the same seeds); TensorFlow full 341.3, 160.5,
+# 126.8; JAX full 340.3, 161.3, 130.5.
 assert 250 < B.median < 450 and 140 < C.median < 200 and 95 < D.median < 140
 course = {"B": (379.7, 135.5), "C": (162.4, 17.0), "D": (126.0, 17.6)}  # mean, std
 for r in (B, C, D):  # each mean lies within two of the course's standard deviations of its mean
@@ -206,14 +209,20 @@ assert A.median < B.median
 # scale quickly.
 #
 # Scale the target too, $y' = (y - \bar y) / s_y$, and the network has nothing to catch up with
-# (E). The test MSE, measured in MPa² after mapping the predictions back, drops below every course
-# set-up, after only 50 epochs and with one hidden layer.
+# (E). The test MSE, measured in MPa² after mapping the predictions back, drops below every set-up
+# above, on the mean and on the median run, after only 50 epochs and with one hidden layer. It also
+# beats every course set-up: E's mean lies more than two of the course's standard deviations below
+# the course's best, D's 126.0 ± 17.6.
 
 # %%
 steps = int(np.ceil(0.7 * 1030 / 32)) * 50
 assert steps == 1150 and abs(steps * 1e-3 - 1.15) < 1e-9  # ≈ 1 MPa of bias drift at most
-assert E.mean < D.mean and E.median < D.median
-assert E.median < 0.6 * A.median
+# E's mean and median measured: TensorFlow fast 57.6, 52.8; JAX fast 74.6, 70.3 (different random
+# streams); TensorFlow full 69.8, 64.7; JAX full 70.0, 68.1. The best mean and the best median of
+# A-D are above 110 MPa² in all four runs.
+assert E.mean < min(r.mean for r in (A, B, C, D))
+assert E.median < min(r.median for r in (A, B, C, D))
+assert E.mean < 126.0 - 2 * 17.6  # two course standard deviations below the course's D
 assert 40 < E.median < 90
 
 # %% [markdown]
@@ -289,6 +298,8 @@ print(f"test MSE {test_mse:.1f} MPa², R² {test_r2:.3f}")
 # it never saw, with a test MSE below 40 MPa², well under set-up E's.
 
 # %%
+# Measured R², MSE: TensorFlow fast 0.874, 34.0; JAX fast 0.876, 33.5; TensorFlow full 0.892, 29.2;
+# JAX full 0.888, 30.4.
 assert test_r2 > 0.85
 assert test_mse < 40 and test_mse < E.median
 
@@ -368,6 +379,7 @@ print(
 )
 
 # %%
+# Measured loss ratio, best epoch: TensorFlow 0.015, 11; JAX 0.025, 8 (both profiles train 40 epochs).
 assert train_loss[-1] < 0.1 * val_loss[-1]
 assert best_epoch <= 20
 

@@ -33,6 +33,11 @@ def _env() -> dict[str, str]:
     return env
 
 
+# docs, serve, tests and bench install the same set, so their environments fingerprint alike and
+# share the execution cache: `nox -s tests` after `nox -s docs` executes no chapter again.
+BOOK_EXTRAS = ("book", "docs", "test")
+
+
 def _install_book(session: nox.Session, *extras: str) -> None:
     """Install dlguide (editable) with the given extras and the book's build plugin, pinned."""
     spec = f".[{','.join(extras)}]" if extras else "."
@@ -42,21 +47,21 @@ def _install_book(session: nox.Session, *extras: str) -> None:
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the whole book into site/ (strict; chapters executed or taken from the cache)."""
-    _install_book(session, "book", "docs")
+    _install_book(session, *BOOK_EXTRAS)
     session.run("mkdocs", "build", "--strict", *session.posargs, env=_env())
 
 
 @nox.session(python=PYTHON, default=False)
 def serve(session: nox.Session) -> None:
     """Preview the book at http://127.0.0.1:8000; only edited chapters re-execute."""
-    _install_book(session, "book", "docs")
+    _install_book(session, *BOOK_EXTRAS)
     session.run("mkdocs", "serve", *session.posargs, env=_env())
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit tests of dlguide, tests of the build pipeline, and a strict build of the site."""
-    _install_book(session, "book", "docs", "test")
+    _install_book(session, *BOOK_EXTRAS)
     session.run("pytest", *session.posargs, env=_env())
 
 
@@ -72,7 +77,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Run every benchmarks/bench_*.py and print its figures and ratios."""
-    _install_book(session, "book", "docs", "test")
+    _install_book(session, *BOOK_EXTRAS)
     scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
     if session.posargs:
         scripts = [s for s in scripts if any(arg in s.name for arg in session.posargs)]

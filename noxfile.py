@@ -35,7 +35,7 @@ def _env() -> dict[str, str]:
 
 # docs, serve, tests and bench install the same set, so their environments fingerprint alike and
 # share the execution cache: `nox -s tests` after `nox -s docs` executes no chapter again.
-BOOK_EXTRAS = ("book", "docs", "test")
+BOOK_EXTRAS = ("book", "serve", "docs", "test")
 
 
 def _install_book(session: nox.Session, *extras: str) -> None:
@@ -89,7 +89,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def lock(session: nox.Session) -> None:
     """Re-resolve the dependencies and rewrite requirements/constraints.txt (the pinned set)."""
-    session.install("-e", ".[book,docs,test]", "-e", "tools/bookbuild", "ruff")
+    session.install("-e", ".[book,serve,docs,test]", "-e", "tools/bookbuild", "ruff")
     frozen = session.run("pip", "freeze", "--exclude-editable", silent=True)
     pins = sorted(line for line in str(frozen).splitlines() if "==" in line)
     CONSTRAINTS.write_text(

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from bookbuild.chapter import ChapterError, apply_profile, rewrite_assignments
-from bookbuild.render import clean_stream
+from bookbuild.chapter import Chapter, ChapterError, apply_profile, rewrite_assignments
+from bookbuild.render import clean_stream, render_notebook
 
 HEADER = """\
 # ---
@@ -180,6 +180,37 @@ def test_rendered_page_has_outputs_figure_stamp_and_download(book: Path):
     assert not any("dlguide-stamp" in c.metadata.get("tags", []) for c in notebook.cells)
     status = (site / "status" / "index.html").read_text()
     assert "1. First" in status and "2. Second" in status and "Total execution time" in status
+
+
+def test_solution_cells_render_folded_with_their_code_and_outputs(tmp_path: Path):
+    import markdown
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 1. First\n\n**Exercise 1.** Add two and two."),
+        nbformat.v4.new_code_cell(
+            "answer = 2 + 2\nassert answer == 4\nprint(answer)",
+            metadata={"tags": ["solution"]},
+            outputs=[nbformat.v4.new_output("stream", name="stdout", text="4\n")],
+        ),
+        nbformat.v4.new_code_cell(
+            "print('shown')",
+            metadata={"tags": ["solution"], "title": "Solution to exercise 2"},
+            outputs=[nbformat.v4.new_output("stream", name="stdout", text="shown\n")],
+        ),
+    ]
+    chapter = Chapter(path=tmp_path / "01-first.py", src_uri="chapters/01-first.py")
+    page = render_notebook(nb, chapter, status="executed").markdown
+    assert '??? success "Solution"\n\n    ```python\n    answer = 2 + 2' in page
+    assert '??? success "Solution to exercise 2"' in page
+    html = markdown.markdown(
+        page, extensions=["admonition", "pymdownx.details", "pymdownx.superfences"]
+    )
+    folded = re.findall(r"<details class=\"success\">(.*?)</details>", html, flags=re.S)
+    assert len(folded) == 2
+    text = [re.sub(r"<[^>]+>", "", block) for block in folded]
+    assert "answer = 2 + 2" in text[0] and "\n4\n" in text[0]  # code and its output, folded
+    assert "shown" in text[1]
 
 
 def test_failing_cell_fails_the_build_and_names_chapter_cell_and_error(book: Path):

@@ -24,6 +24,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _HIDE_CELL = {"remove-cell", "remove_cell", STAMP_TAG}
 _HIDE_INPUT = {"remove-input", "remove_input"}
 _HIDE_OUTPUT = {"remove-output", "remove_output"}
+#: A code cell tagged `solution` is an exercise's solution: the build executes it like any other
+#: cell (its assertions are part of the chapter), and the page shows it folded, input and outputs.
+SOLUTION_TAG = "solution"
 
 
 @dataclass
@@ -173,16 +176,26 @@ def render_notebook(
                 f"    This run used the {run.get('profile')} profile, which sets {changed}. "
                 "The full profile uses the values in the chapter source."
             )
+        cell_blocks: list[str] = []
         if not tags & _HIDE_INPUT and cell.source.strip():
-            blocks.append(_fence(cell.source, "python"))
-        if tags & _HIDE_OUTPUT:
-            continue
-        blocks.extend(
-            _render_outputs(cell, chapter.stem, code_number, page_dir, figures_dir, assets)
-        )
+            cell_blocks.append(_fence(cell.source, "python"))
+        if not tags & _HIDE_OUTPUT:
+            cell_blocks.extend(
+                _render_outputs(cell, chapter.stem, code_number, page_dir, figures_dir, assets)
+            )
+        if SOLUTION_TAG in tags:
+            cell_blocks = [_folded(str(cell.metadata.get("title") or "Solution"), cell_blocks)]
+        blocks.extend(cell_blocks)
     if not header_done:
         blocks.extend(header())
     return RenderedChapter(markdown="\n\n".join(blocks) + "\n", title=title, assets=assets)
+
+
+def _folded(title: str, blocks: list[str]) -> str:
+    """Blocks inside a collapsed `???` admonition (pymdownx.details), indented as it requires."""
+    body = "\n\n".join(blocks)
+    indented = "\n".join(f"    {line}" if line.strip() else "" for line in body.splitlines())
+    return f'??? success "{title}"\n\n{indented}'
 
 
 def _render_outputs(

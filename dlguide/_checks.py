@@ -62,3 +62,19 @@ def as_finite_array(
             "nan/inf value(s)"
         )
     return array
+
+
+def as_bool_mask(value: ArrayLike, name: str, shape: tuple[int, ...]) -> NDArray[np.bool_]:
+    """`value` (booleans, or the numbers 0 and 1) as a boolean array broadcast to `shape`."""
+    array = np.asarray(value)
+    if array.dtype != np.bool_:
+        numbers = as_finite_array(array, name)
+        if not np.isin(numbers, (0, 1)).all():
+            raise ValueError(f"{name} must hold booleans (or 0 and 1), got other values")
+        array = numbers.astype(bool)
+    try:
+        return np.broadcast_to(array, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} must broadcast to shape {shape}, got shape {array.shape}"
+        ) from None

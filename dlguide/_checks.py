@@ -78,3 +78,22 @@ def as_bool_mask(value: ArrayLike, name: str, shape: tuple[int, ...]) -> NDArray
         raise ValueError(
             f"{name} must broadcast to shape {shape}, got shape {array.shape}"
         ) from None
+
+
+def check_int_pair(value: object, name: str, minimum: int) -> tuple[int, int]:
+    """`value` (an int, or a pair of ints for height and width) as a pair of ints >= `minimum`."""
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return check_int(value[0], name, minimum), check_int(value[1], name, minimum)
+    number = check_int(value, name, minimum)
+    return number, number
+
+
+def as_finite_float_array(value: ArrayLike, name: str, *, ndim: int | None = None) -> NDArray[Any]:
+    """As `as_finite_array`, but a floating array keeps its dtype (float32 stays float32); any
+    other input becomes float64."""
+    dtype: DTypeLike = np.float64
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
+        dtype = value.dtype
+    return as_finite_array(value, name, ndim=ndim, dtype=dtype)

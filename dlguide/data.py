@@ -15,9 +15,16 @@ A file found in the mirror or the cache is checked against its SHA-256 before us
 not match is never used: you get a `ValueError` that names the file, both checksums and the fix. A
 download that does not match is deleted.
 
+Some archives are re-packed by mirrors, so their bytes differ while their content does not. For
+those the registry checks the **extracted member** instead of the archive: a `DataFile` with a
+`member` (e.g. `spa-eng/spa.txt` inside `spa-eng.zip`) carries the member's SHA-256, and `fetch`
+extracts it into the cache and verifies it there.
+
 The loaders ([`load_concrete`][dlguide.data.load_concrete],
-[`load_fashion_mnist`][dlguide.data.load_fashion_mnist], [`load_mnist`][dlguide.data.load_mnist])
-turn the verified files into pandas tables and NumPy arrays.
+[`load_fashion_mnist`][dlguide.data.load_fashion_mnist], [`load_mnist`][dlguide.data.load_mnist],
+[`load_co2`][dlguide.data.load_co2]) turn the verified files into pandas tables and NumPy arrays.
+The English–Spanish pairs are read by
+[`dlguide.text.load_translation_pairs`][dlguide.text.load_translation_pairs].
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CO2_SOURCE",
     "CONCRETE_COLUMNS",
     "DATASETS",
     "FASHION_MNIST_CLASSES",
@@ -44,6 +54,7 @@ __all__ = [
     "data_home",
     "fetch",
     "file_sha256",
+    "load_co2",
     "load_concrete",
     "load_fashion_mnist",
     "load_mnist",
@@ -63,14 +74,20 @@ class DataFile:
         url: Canonical download address.
         filename: Path of the file relative to the mirror and cache folders, with `/` separators,
             e.g. `"fashion-mnist/train-labels-idx1-ubyte.gz"`.
-        sha256: Expected SHA-256 of the file's bytes, 64 lowercase hex digits.
-        size: Expected size in bytes.
+        sha256: Expected SHA-256 of the file's bytes, 64 lowercase hex digits; of the member's
+            bytes when `member` is set.
+        size: Expected size in bytes (of the member when `member` is set).
+        member: `None` for a plain file. Otherwise `filename` is a zip archive whose bytes are not
+            checked (mirrors re-pack it), and `member` is the path inside it, e.g.
+            `"spa-eng/spa.txt"`, whose bytes `sha256` and `size` describe. The member is extracted
+            to the cache under the same path and [`fetch`][dlguide.data.fetch] returns it.
     """
 
     url: str
     filename: str
     sha256: str
     size: int
+    member: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +168,23 @@ DATASETS: dict[str, Dataset] = {
         ),
         description="MNIST: 70,000 grey 28x28 images of handwritten digits (Keras' mnist.npz).",
         license="CC BY-SA 3.0; Yann LeCun and Corinna Cortes.",
+    ),
+    "spa_eng": Dataset(
+        name="spa_eng",
+        files=(
+            DataFile(
+                url="https://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip",
+                filename="spa-eng.zip",
+                member="spa-eng/spa.txt",
+                sha256="6ec60e212f812ee3430f7568ea6f33b6fb080e32193c5952e8da0ee8ba45574c",
+                size=8_042_772,
+            ),
+        ),
+        description=(
+            "English-Spanish sentence pairs: 118,964 lines 'English<TAB>Spanish' (manythings.org "
+            "Anki file of 2018-05-13, as in the TensorFlow and keras-io translation examples)."
+        ),
+        license="CC BY 2.0 FR; sentences from tatoeba.org, pairs from manythings.org/anki.",
     ),
 }
 """The registry: data set name → [`Dataset`][dlguide.data.Dataset]."""
@@ -301,8 +335,11 @@ def _check(path: Path, spec: DataFile, where: str, fix: str) -> Path:
 _urlopen = urllib.request.urlopen
 
 
-def _download(spec: DataFile, dest: Path) -> Path:
-    """Download `spec.url` to `dest` through a temporary file, verify it, then move it in place."""
+def _download(spec: DataFile, dest: Path, *, verify: bool = True) -> Path:
+    """Download `spec.url` to `dest` through a temporary file, verify it, then move it in place.
+
+    With `verify=False` (an archive whose member is checked instead) the bytes are not checked.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
@@ -315,7 +352,7 @@ def _download(spec: DataFile, dest: Path) -> Path:
                 size += len(chunk)
                 out.write(chunk)
         actual = digest.hexdigest()
-        if actual != spec.sha256:
+        if verify and actual != spec.sha256:
             raise ValueError(
                 f"download of {spec.url} does not match the registry: expected SHA-256 "
                 f"{spec.sha256} ({spec.size} bytes), got {actual} ({size} bytes). The download "
@@ -331,13 +368,73 @@ def _download(spec: DataFile, dest: Path) -> Path:
         ) from err
     finally:
         tmp.unlink(missing_ok=True)
+    if verify:
+        st = dest.stat()
+        _VERIFIED[(str(dest), st.st_size, st.st_mtime_ns)] = spec.sha256
+    return dest
+
+
+def _extract_member(spec: DataFile, archive: Path, dest: Path) -> Path:
+    """Extract `spec.member` of zip `archive` to `dest` and verify it; a bad member is deleted."""
+    assert spec.member is not None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        try:
+            with (
+                os.fdopen(fd, "wb") as out,
+                zipfile.ZipFile(archive) as zf,
+                zf.open(spec.member) as src,
+            ):
+                shutil.copyfileobj(src, out, _CHUNK)
+        except (zipfile.BadZipFile, KeyError) as err:
+            raise ValueError(
+                f"{archive} is not a zip archive holding {spec.member} ({err}). Replace it with a "
+                f"copy of {spec.url}"
+            ) from err
+        actual = file_sha256(tmp)
+        if actual != spec.sha256:
+            raise ValueError(
+                f"{spec.member} extracted from {archive} is not the expected file: expected "
+                f"SHA-256 {spec.sha256} ({spec.size} bytes), got {actual} ({tmp.stat().st_size} "
+                f"bytes). It was not kept. Replace the archive with a copy of {spec.url}"
+            )
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
     st = dest.stat()
     _VERIFIED[(str(dest), st.st_size, st.st_mtime_ns)] = spec.sha256
     return dest
 
 
+def _fetch_member(spec: DataFile) -> Path:
+    """Return a verified extracted archive member: the member itself in the mirror or the cache,
+    else extracted from the archive in the mirror or the cache, else from a downloaded archive."""
+    assert spec.member is not None
+    mirror = mirror_dir()
+    cached = data_home() / spec.member
+    if mirror is not None and (mirror / spec.member).is_file():
+        fix = "Replace it with a good copy, or unset DLGUIDE_DATA_MIRROR."
+        return _check(mirror / spec.member, spec, "mirror", fix)
+    if cached.is_file():
+        fix = f"Delete it ({cached}) and call fetch again to extract it afresh."
+        return _check(cached, spec, "cached", fix)
+    for folder in (mirror, data_home()):
+        if folder is not None and (folder / spec.filename).is_file():
+            return _extract_member(spec, folder / spec.filename, cached)
+    archive = _download(spec, data_home() / spec.filename, verify=False)
+    try:
+        return _extract_member(spec, archive, cached)
+    except ValueError:
+        archive.unlink(missing_ok=True)  # a bad download is not kept either
+        raise
+
+
 def _fetch_file(spec: DataFile) -> Path:
     """Return a verified local copy of one file: mirror, else cache, else download."""
+    if spec.member is not None:
+        return _fetch_member(spec)
     mirror = mirror_dir()
     if mirror is not None:
         candidate = mirror / spec.filename
@@ -365,7 +462,9 @@ def fetch(name: str) -> Path | list[Path]:
 
     Each file is looked up in the mirror (`$DLGUIDE_DATA_MIRROR`), then in the cache
     ([`data_home`][dlguide.data.data_home]), and downloaded from its canonical URL into the cache
-    when neither has it. A file is used only if its SHA-256 matches the registry.
+    when neither has it. A file is used only if its SHA-256 matches the registry. For a file with
+    a `member` (see [`DataFile`][dlguide.data.DataFile]) the extracted member is what is looked up,
+    verified and returned; the archive is only opened to extract it into the cache.
 
     Args:
         name: A key of [`DATASETS`][dlguide.data.DATASETS], e.g. `"concrete"`.
@@ -521,3 +620,41 @@ def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nd
         arrays: dict[str, Any] = {k: npz[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     _check_pairs(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], "mnist")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+CO2_SOURCE = (
+    "Weekly atmospheric CO2 at Mauna Loa Observatory, Hawaii, March 1958 to December 2001, in ppm "
+    "(parts per million by volume): C. D. Keeling and T. P. Whorf, Scripps Institution of "
+    "Oceanography, distributed by CDIAC; the copy bundled with statsmodels "
+    "(statsmodels.datasets.co2). Public domain."
+)
+"""Where [`load_co2`][dlguide.data.load_co2]'s series comes from."""
+
+
+def load_co2() -> pd.Series:
+    r"""Load the weekly Mauna Loa CO₂ series bundled with statsmodels, missing weeks left as NaN.
+
+    The source is [`CO2_SOURCE`][dlguide.data.CO2_SOURCE]. The file ships inside the statsmodels
+    package (`statsmodels/datasets/co2/co2.csv`), so no download is needed and the registry holds
+    no entry for it.
+
+    Returns:
+        A float Series named `co2` in ppm, indexed by the Saturday ending each week
+        (`1958-03-29` to `2001-12-29`, 2,284 weeks), with 59 weeks missing (NaN).
+
+    Raises:
+        ImportError: If statsmodels is not installed (`pip install statsmodels`).
+        ValueError: If the bundled table does not have the expected length.
+
+    Examples:
+        >>> co2 = load_co2()  # doctest: +SKIP
+        >>> len(co2), int(co2.isna().sum())  # doctest: +SKIP
+        (2284, 59)
+    """
+    from statsmodels.datasets import co2
+
+    series = co2.load_pandas().data["co2"].astype(float)
+    if len(series) != 2284:
+        raise ValueError(f"statsmodels' co2 table has {len(series)} weeks, expected 2284")
+    series.index.name = "week"
+    return series

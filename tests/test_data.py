@@ -420,3 +420,122 @@ def test_load_mnist_refuses_wrong_file_in_cache(
     monkeypatch.setattr(data, "_urlopen", _no_network)
     with pytest.raises(ValueError, match=data.DATASETS["mnist"].files[0].sha256):
         data.load_mnist()
+
+
+# ------------------------------------------------------------------------------------------------
+# Archives checked by their extracted member (spa-eng.zip: mirrors re-pack it)
+# ------------------------------------------------------------------------------------------------
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, payload in members.items():
+            zf.writestr(name, payload)
+    return buffer.getvalue()
+
+
+def _register_member(
+    monkeypatch: pytest.MonkeyPatch, origin: Path, archive: bytes, member: bytes
+) -> data.DataFile:
+    origin.mkdir(parents=True, exist_ok=True)
+    (origin / "pairs.zip").write_bytes(archive)
+    spec = data.DataFile(
+        url=(origin / "pairs.zip").as_uri(),
+        filename="pairs.zip",
+        member="pairs/text.txt",
+        sha256=hashlib.sha256(member).hexdigest(),
+        size=len(member),
+    )
+    monkeypatch.setitem(data.DATASETS, "pairs", data.Dataset("pairs", (spec,), "fixture", "test"))
+    return spec
+
+
+MEMBER = "Go.\tVe.\nRun!\t¡Corre!\n".encode()
+
+
+def test_member_of_a_repacked_archive_is_accepted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Two archives with different bytes (another order, another member) hold the same text.
+    canonical = _zip({"pairs/text.txt": MEMBER, "pairs/about.txt": b"a"})
+    repacked = _zip({"pairs/about.txt": b"a", "pairs/extra.txt": b"b", "pairs/text.txt": MEMBER})
+    assert canonical != repacked
+    _register_member(monkeypatch, tmp_path / "origin", canonical, MEMBER)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "pairs.zip").write_bytes(repacked)
+    monkeypatch.setenv("DLGUIDE_DATA_MIRROR", str(mirror))
+    monkeypatch.setattr(data, "_urlopen", _no_network)
+    path = data.fetch("pairs")
+    assert path == data.data_home() / "pairs" / "text.txt"
+    assert path.read_bytes() == MEMBER
+    assert sorted(p.name for p in mirror.iterdir()) == ["pairs.zip"]  # the mirror is read-only
+    # Second call: the extracted member is used from the cache, even without the mirror.
+    monkeypatch.delenv("DLGUIDE_DATA_MIRROR")
+    monkeypatch.setattr(data, "_VERIFIED", {})
+    assert data.fetch("pairs") == path
+
+
+def test_member_from_a_downloaded_archive(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DLGUIDE_DATA_MIRROR", raising=False)
+    _register_member(monkeypatch, tmp_path / "origin", _zip({"pairs/text.txt": MEMBER}), MEMBER)
+    path = data.fetch("pairs")
+    assert path.read_bytes() == MEMBER
+    assert sorted(p.name for p in data.data_home().rglob("*")) == ["pairs", "pairs.zip", "text.txt"]
+
+
+def test_member_extracted_member_in_the_mirror_is_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _register_member(monkeypatch, tmp_path / "origin", b"not used", MEMBER)
+    mirror = tmp_path / "mirror"
+    (mirror / "pairs").mkdir(parents=True)
+    (mirror / "pairs" / "text.txt").write_bytes(MEMBER)
+    monkeypatch.setenv("DLGUIDE_DATA_MIRROR", str(mirror))
+    monkeypatch.setattr(data, "_urlopen", _no_network)
+    assert data.fetch("pairs") == mirror / "pairs" / "text.txt"
+
+
+def test_wrong_member_is_refused_and_not_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DLGUIDE_DATA_MIRROR", raising=False)
+    other = b"Go.\tVete.\n"
+    _register_member(monkeypatch, tmp_path / "origin", _zip({"pairs/text.txt": other}), MEMBER)
+    with pytest.raises(ValueError, match=r"pairs/text.txt extracted from .* not the expected") as e:
+        data.fetch("pairs")
+    assert hashlib.sha256(other).hexdigest() in str(e.value)
+    assert hashlib.sha256(MEMBER).hexdigest() in str(e.value)
+    assert [p for p in data.data_home().rglob("*") if p.is_file()] == []  # neither zip nor text
+
+
+@pytest.mark.parametrize(
+    ("archive", "match"),
+    [
+        pytest.param(b"plain bytes", "not a zip archive", id="not-a-zip"),
+        pytest.param(_zip({"other.txt": MEMBER}), "not a zip archive holding", id="no-member"),
+    ],
+)
+def test_bad_archive_in_the_mirror(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, archive: bytes, match: str
+) -> None:
+    _register_member(monkeypatch, tmp_path / "origin", archive, MEMBER)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "pairs.zip").write_bytes(archive)
+    monkeypatch.setenv("DLGUIDE_DATA_MIRROR", str(mirror))
+    monkeypatch.setattr(data, "_urlopen", _no_network)
+    with pytest.raises(ValueError, match=match):
+        data.fetch("pairs")
+
+
+@needs_mirror
+def test_load_co2_names_its_source() -> None:
+    co2 = data.load_co2()
+    assert len(co2) == 2284 and int(co2.isna().sum()) == 59
+    assert co2.index[0].strftime("%Y-%m-%d") == "1958-03-29"
+    assert co2.iloc[0] == pytest.approx(316.1)
+    assert "Mauna Loa" in data.CO2_SOURCE and "statsmodels" in data.CO2_SOURCE

@@ -18,39 +18,49 @@ download that does not match is deleted.
 Some archives are re-packed by mirrors, so their bytes differ while their content does not. For
 those the registry checks the **extracted member** instead of the archive: a `DataFile` with a
 `member` (e.g. `spa-eng/spa.txt` inside `spa-eng.zip`) carries the member's SHA-256, and `fetch`
-extracts it into the cache and verifies it there.
+extracts it into the cache and verifies it there. The same holds for archives published with no
+checksum at all, such as the tar of the aircraft damage images: each of its 446 images is
+registered with its own SHA-256, and the archive is downloaded once for all of them.
 
 The loaders ([`load_concrete`][dlguide.data.load_concrete],
 [`load_fashion_mnist`][dlguide.data.load_fashion_mnist], [`load_mnist`][dlguide.data.load_mnist],
-[`load_co2`][dlguide.data.load_co2]) turn the verified files into pandas tables and NumPy arrays.
+[`load_co2`][dlguide.data.load_co2]) turn the verified files into pandas tables and NumPy arrays;
+[`aircraft_damage_dir`][dlguide.data.aircraft_damage_dir] returns the verified image folder that
+`keras.utils.image_dataset_from_directory` reads.
 The English–Spanish pairs are read by
 [`dlguide.text.load_translation_pairs`][dlguide.text.load_translation_pairs].
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import json
 import os
 import shutil
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "AIRCRAFT_DAMAGE_CLASSES",
     "CO2_SOURCE",
     "CONCRETE_COLUMNS",
     "DATASETS",
     "FASHION_MNIST_CLASSES",
     "DataFile",
     "Dataset",
+    "aircraft_damage_dir",
     "data_home",
     "fetch",
     "file_sha256",
@@ -64,6 +74,7 @@ __all__ = [
 _CHUNK = 1 << 20  # read and hash files 1 MiB at a time
 
 _KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+_KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 
 @dataclass(frozen=True)
@@ -77,8 +88,8 @@ class DataFile:
         sha256: Expected SHA-256 of the file's bytes, 64 lowercase hex digits; of the member's
             bytes when `member` is set.
         size: Expected size in bytes (of the member when `member` is set).
-        member: `None` for a plain file. Otherwise `filename` is a zip archive whose bytes are not
-            checked (mirrors re-pack it), and `member` is the path inside it, e.g.
+        member: `None` for a plain file. Otherwise `filename` is a zip or tar archive whose bytes
+            are not checked (mirrors re-pack it), and `member` is the path inside it, e.g.
             `"spa-eng/spa.txt"`, whose bytes `sha256` and `size` describe. The member is extracted
             to the cache under the same path and [`fetch`][dlguide.data.fetch] returns it.
     """
@@ -186,8 +197,53 @@ DATASETS: dict[str, Dataset] = {
         ),
         license="CC BY 2.0 FR; sentences from tatoeba.org, pairs from manythings.org/anki.",
     ),
+    "aircraft_damage": Dataset(
+        name="aircraft_damage",
+        files=tuple(
+            DataFile(
+                url=(
+                    "https://cf-courses-data.s3.us.cloud-object-storage.appdomain.cloud/"
+                    "ZjXM4RKxlBK9__ZjHBLl5A/aircraft-damage-dataset-v1.tar"
+                ),
+                filename="aircraft-damage-dataset-v1.tar",
+                member="aircraft_damage_dataset_v1/" + path,
+                sha256=sha,
+                size=n,
+            )
+            for path, (sha, n) in json.loads(
+                (
+                    Path(__file__).parent / "checksums" / "aircraft_damage_dataset_v1.json"
+                ).read_text()
+            )["files"].items()
+        ),
+        description=(
+            "Aircraft damage: 446 640x640 JPEG photographs, crack or dent, in train (150/150), "
+            "valid (48/48) and test (25/25) folders (the IBM course's tar archive)."
+        ),
+        license="CC BY 4.0; Roboflow 'Aircraft Damage Detection' images (IBM Skills Network copy).",
+    ),
+    "mobilenet_025_imagenet": Dataset(
+        name="mobilenet_025_imagenet",
+        files=(
+            DataFile(
+                url=_KERAS_APPLICATIONS + "mobilenet/mobilenet_2_5_224_tf_no_top.h5",
+                filename="keras-applications/mobilenet_2_5_224_tf_no_top.h5",
+                sha256="dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf",
+                size=2_108_140,
+            ),
+        ),
+        description=(
+            "ImageNet weights of MobileNet v1, alpha 0.25, 224x224, without the classifier top "
+            "(for keras.applications.MobileNet(alpha=0.25, include_top=False, weights=path))."
+        ),
+        license="Apache-2.0; converted by Keras from Google's MobileNet v1 checkpoints.",
+    ),
 }
 """The registry: data set name → [`Dataset`][dlguide.data.Dataset]."""
+
+AIRCRAFT_DAMAGE_CLASSES: tuple[str, ...] = ("crack", "dent")
+"""Aircraft damage class names, in the alphabetical folder order in which Keras labels them:
+`crack`=0, `dent`=1."""
 
 FASHION_MNIST_CLASSES: tuple[str, ...] = (
     "T-shirt/top",
@@ -374,24 +430,35 @@ def _download(spec: DataFile, dest: Path, *, verify: bool = True) -> Path:
     return dest
 
 
+@contextlib.contextmanager
+def _open_member(archive: Path, member: str) -> Iterator[IO[bytes]]:
+    """Open `member` of a zip or tar `archive` for reading (a tar's leading `./` is ignored)."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf, zf.open(member) as src:
+            yield src
+        return
+    with tarfile.open(archive) as tar:
+        names = {info.name.removeprefix("./"): info for info in tar.getmembers() if info.isfile()}
+        stream = tar.extractfile(names[member])  # KeyError if absent
+        assert stream is not None
+        yield stream
+
+
 def _extract_member(spec: DataFile, archive: Path, dest: Path) -> Path:
-    """Extract `spec.member` of zip `archive` to `dest` and verify it; a bad member is deleted."""
+    """Extract `spec.member` of a zip or tar `archive` to `dest` and verify it; a bad member is
+    deleted."""
     assert spec.member is not None
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
         try:
-            with (
-                os.fdopen(fd, "wb") as out,
-                zipfile.ZipFile(archive) as zf,
-                zf.open(spec.member) as src,
-            ):
+            with os.fdopen(fd, "wb") as out, _open_member(archive, spec.member) as src:
                 shutil.copyfileobj(src, out, _CHUNK)
-        except (zipfile.BadZipFile, KeyError) as err:
+        except (zipfile.BadZipFile, tarfile.TarError, KeyError) as err:
             raise ValueError(
-                f"{archive} is not a zip archive holding {spec.member} ({err}). Replace it with a "
-                f"copy of {spec.url}"
+                f"{archive} is not a {'tar' if '.tar' in archive.name else 'zip'} archive holding "
+                f"{spec.member} ({err}). Replace it with a copy of {spec.url}"
             ) from err
         actual = file_sha256(tmp)
         if actual != spec.sha256:
@@ -658,3 +725,50 @@ def load_co2() -> pd.Series:
         raise ValueError(f"statsmodels' co2 table has {len(series)} weeks, expected 2284")
     series.index.name = "week"
     return series
+
+
+def aircraft_damage_dir() -> Path:
+    r"""Return the verified folder of the aircraft damage images, ready for Keras.
+
+    The folder holds `train/`, `valid/` and `test/`, each with one subfolder per class
+    ([`AIRCRAFT_DAMAGE_CLASSES`][dlguide.data.AIRCRAFT_DAMAGE_CLASSES]: `crack`, `dent`) of 640×640
+    JPEG photographs: 150 + 150 for training, 48 + 48 for validation and 25 + 25 for testing. Every
+    image is checked against its own SHA-256 (see [`fetch`][dlguide.data.fetch]); the first call
+    without a mirror downloads the course's tar archive (about 17 MB) into the cache and extracts
+    the images from it.
+
+    Returns:
+        The folder `.../aircraft_damage_dataset_v1`; point
+        `keras.utils.image_dataset_from_directory` at `folder / "train"` and so on.
+
+    Raises:
+        ValueError: If an image is corrupt, or the folder holds files the registry does not list
+            (Keras would read them as images of a class).
+
+    Examples:
+        >>> folder = aircraft_damage_dir()  # doctest: +SKIP
+        >>> sorted(p.name for p in folder.iterdir())  # doctest: +SKIP
+        ['test', 'train', 'valid']
+    """
+    paths = fetch("aircraft_damage")
+    assert isinstance(paths, list)
+    depth = len(Path(str(DATASETS["aircraft_damage"].files[0].member)).parts)
+    roots = {path.parents[depth - 2] for path in paths}
+    if len(roots) != 1:
+        raise ValueError(
+            f"the aircraft damage images are split over {sorted(map(str, roots))}; keep all of "
+            "them in one place (the mirror or the cache)"
+        )
+    root = roots.pop()
+    known = set(paths)
+    extra = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if path.is_file() and path not in known
+    )
+    if extra:
+        raise ValueError(
+            f"{root} holds {len(extra)} file(s) the registry does not list, e.g. {extra[0]!r}; "
+            "remove them, or Keras would read them as training or test images"
+        )
+    return root

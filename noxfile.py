@@ -7,6 +7,8 @@ Environment variables the sessions pass on:
 - `DLGUIDE_DATA_MIRROR` — a local folder of the book's data files; defaults to `../shared/data`
   when that folder exists, so nothing is downloaded.
 - `DLGUIDE_CELL_TIMEOUT` — seconds a notebook cell may run before the build fails (default 600).
+- `DLGUIDE_LINKCHECK` — `true` runs the HTML link check (htmlproofer) in the build; the `tests`
+  session and the deploy turn it on, local builds leave it off (it is most of a warm build).
 """
 
 from __future__ import annotations
@@ -44,6 +46,31 @@ def _install_book(session: nox.Session, *extras: str) -> None:
     session.install("-c", str(CONSTRAINTS), "-e", spec, "-e", "tools/bookbuild")
 
 
+#: A GPU runner's own accelerator stack (CUDA builds of JAX or PyTorch, preinstalled in its system
+#: Python). The `gpu` session takes them from there: it never pins them, so pip keeps the
+#: runner's build where it satisfies the book's requirement instead of installing a CPU build.
+ACCELERATOR_DISTRIBUTIONS = frozenset({"jax", "jaxlib", "torch", "torchvision", "triton"})
+
+
+def _distribution(line: str) -> str:
+    name = line.split(";")[0].split("==")[0].split("[")[0].strip()
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def gpu_constraints(pins: str) -> str:
+    """The constraints file of the `gpu` session: the pinned set without the accelerator stack."""
+    return "".join(
+        line + "\n"
+        for line in pins.splitlines()
+        if line.startswith("#") or _distribution(line) not in ACCELERATOR_DISTRIBUTIONS
+    )
+
+
+def gpu_install_arguments(constraints: Path) -> list[str]:
+    """What the `gpu` session passes to `pip install`: the book's full dependency set."""
+    return ["-c", str(constraints), "-e", f".[{','.join(BOOK_EXTRAS)}]", "-e", "tools/bookbuild"]
+
+
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the whole book into site/ (strict; chapters executed or taken from the cache)."""
@@ -60,18 +87,25 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Unit tests of dlguide, tests of the build pipeline, and a strict build of the site."""
+    """Unit tests of dlguide and of the build pipeline; a strict build with the link check."""
     _install_book(session, *BOOK_EXTRAS)
-    session.run("pytest", *session.posargs, env=_env())
+    session.run("pytest", *session.posargs, env={**_env(), "DLGUIDE_LINKCHECK": "true"})
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and format --check over every Python file (chapters included); mypy on dlguide."""
-    session.install("-c", str(CONSTRAINTS), "ruff", "mypy", "numpy")
+    """ruff check and format --check (chapters included); mypy on dlguide; the CI workflows.
+
+    Workflows are checked offline: against GitHub's workflow schema (check-jsonschema ships it)
+    and by zizmor's security audit (each accepted finding is justified where it is silenced).
+    """
+    session.install("-c", str(CONSTRAINTS), "ruff", "mypy", "numpy", "check-jsonschema", "zizmor")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", "dlguide")
+    workflows = sorted(str(path) for path in (ROOT / ".github" / "workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run("zizmor", "--offline", *workflows)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -100,16 +134,40 @@ def lock(session: nox.Session) -> None:
     session.log(f"wrote {len(pins)} pins to {CONSTRAINTS.relative_to(ROOT)}")
 
 
-@nox.session(python=PYTHON, default=False, venv_params=["--system-site-packages"])
+# No fixed Python: the session runs on the interpreter that runs nox (`--force-python` picks
+# another), so a runner's system Python with its CUDA JAX/PyTorch is the one used.
+@nox.session(python=None, default=False, venv_params=["--system-site-packages"])
 def gpu(session: nox.Session) -> None:
-    """Build the book with the full profile on a GPU runner (reuses its CUDA JAX/PyTorch).
+    """The full profile on a GPU runner, reusing its preinstalled CUDA JAX or PyTorch.
 
-    Set KERAS_BACKEND (default jax here). The session fails if Keras sees no GPU, then runs the
-    GPU-marked tests and the full-profile strict build.
+    Installs what `docs` and `tests` install (every extra the chapters need) except the
+    accelerator stack, which comes from the runner. KERAS_BACKEND defaults to jax here.
+
+    - `nox -s gpu` — fail unless Keras sees a GPU, run the GPU tests, build the whole site.
+    - `nox -s gpu -- execute CHAPTER.py ...` — fail unless Keras sees a GPU, then execute those
+      chapters into the execution cache (one shard of the deploy); extra `bookbuild execute`
+      options such as `--export DIR` pass through.
+    - `nox -s gpu -- assemble` — build the site (with the link check) from the cache alone: a
+      chapter missing from it fails the build instead of executing.
     """
     backend = os.environ.get("KERAS_BACKEND", "jax")
-    _install_book(session, "docs", "test")
+    constraints = Path(session.create_tmp()) / "constraints-gpu.txt"
+    constraints.write_text(gpu_constraints(CONSTRAINTS.read_text()))
+    session.install(*gpu_install_arguments(constraints))
     env = {**_env(), "KERAS_BACKEND": backend, "DLGUIDE_PROFILE": "full"}
-    session.run("python", "tools/check_gpu.py", env=env)
-    session.run("pytest", "-m", "gpu", env=env, success_codes=[0, 5])
-    session.run("mkdocs", "build", "--strict", *session.posargs, env=env)
+    command, *rest = session.posargs or ["build"]
+    if command == "execute":
+        session.run("python", "tools/check_gpu.py", env=env)
+        session.run(
+            "python", "-m", "bookbuild", "execute", "--profile", "full", "--backend", backend,
+            "--cache-dir", ".cache/dlguide-book", *rest, env=env,
+        )  # fmt: skip
+    elif command == "assemble":
+        env |= {"DLGUIDE_EXECUTE": "false", "DLGUIDE_LINKCHECK": "true"}
+        session.run("mkdocs", "build", "--strict", *rest, env=env)
+    elif command == "build":
+        session.run("python", "tools/check_gpu.py", env=env)
+        session.run("pytest", "-m", "gpu", env=env, success_codes=[0, 5])
+        session.run("mkdocs", "build", "--strict", *rest, env=env)
+    else:
+        session.error(f"unknown gpu command {command!r}: expected build, execute or assemble")

@@ -3,9 +3,13 @@
 Copies the project into a temporary folder (so the real cache is untouched) and measures:
 
 1. a cold build (empty execution cache: every chapter executes);
-2. a warm rebuild with nothing changed (goal: <= 10 s);
-3. a rebuild after editing one chapter (only that chapter re-executes);
-4. the weight of a chapter page (HTML + the CSS it links, images excluded; goal: <= 300 KB) and the
+2. a warm rebuild with nothing changed (goal: <= 10 s), and the same with the HTML link check that
+   CI and the deploy add (`DLGUIDE_LINKCHECK=true`);
+3. a rebuild after editing the prose of one chapter (a Markdown cell: nothing executes);
+4. a rebuild after editing a code cell of one chapter (only that chapter re-executes);
+5. `mkdocs serve` as `nox -s serve` runs it: from saving a prose edit to the page rebuilt (goal:
+   <= 5 s), checked by fetching the page;
+6. the weight of a chapter page (HTML + the CSS it links, images excluded; goal: <= 300 KB) and the
    size of the whole site.
 
 Run it with `nox -s bench` (or `python benchmarks/bench_build.py` inside the docs environment).
@@ -16,10 +20,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -30,9 +37,18 @@ IGNORE = shutil.ignore_patterns(
 )
 
 
-def build(project: Path) -> tuple[float, str]:
+#: What `nox -s serve` runs (see noxfile.py).
+SERVE = ["mkdocs", "serve", "--dirty"]
+
+
+def _env(project: Path) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(project), "NO_MKDOCS_2_WARNING": "1"}
     env.setdefault("DLGUIDE_PROFILE", "fast")
+    return env
+
+
+def build(project: Path, **extra: str) -> tuple[float, str]:
+    env = {**_env(project), **extra}
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict"],
@@ -45,6 +61,57 @@ def build(project: Path) -> tuple[float, str]:
     if result.returncode != 0:
         sys.exit(f"build failed:\n{result.stderr[-4000:]}")
     return seconds, result.stderr
+
+
+def serve_prose_edit(project: Path, chapter: Path) -> float:
+    """Seconds from saving a prose edit of `chapter` to `mkdocs serve` serving the new page."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = project / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", *SERVE, "-a", f"127.0.0.1:{port}"],
+            cwd=project,
+            env=_env(project),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def builds() -> int:
+        if server.poll() is not None:
+            sys.exit(f"mkdocs serve exited:\n{log_path.read_text()[-4000:]}")
+        return log_path.read_text().count("Documentation built in")
+
+    try:
+        deadline = time.monotonic() + 600
+        while "Serving on" not in log_path.read_text():
+            builds()
+            if time.monotonic() > deadline:
+                sys.exit(f"mkdocs serve did not start:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.2)
+        time.sleep(2)  # let the watcher settle
+        done = builds()
+        marker = f"Edited while serving {time.time_ns()}."
+        started = time.perf_counter()
+        chapter.write_text(chapter.read_text() + f"\n# %% [markdown]\n# {marker}\n")
+        while builds() == done:
+            if time.perf_counter() - started > 300:
+                sys.exit(f"no rebuild after the edit:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        text = log_path.read_text()
+        if re.search(r"executed (chapters/\S+) in", text):
+            sys.exit(f"a prose edit executed a chapter under serve:\n{text[-4000:]}")
+        url = f"http://127.0.0.1:{port}/dlguide/chapters/{chapter.stem}/"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            if marker not in response.read().decode():
+                sys.exit(f"the served page {url} lacks the edit")
+        return seconds
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=60)
 
 
 def page_weight(site: Path, page: str) -> tuple[int, int]:
@@ -66,10 +133,15 @@ def main() -> None:
         cold, _ = build(project)
         warm, log = build(project)
         assert "chapters are cached" in log, "warm build executed something"
+        linkcheck, _ = build(project, DLGUIDE_LINKCHECK="true")
         first = chapters[0]
-        first.write_text(first.read_text() + "\n# %% [markdown]\n# An edit.\n")
+        first.write_text(first.read_text() + "\n# %% [markdown]\n# A prose edit.\n")
+        prose, log = build(project)
+        prose_executed = re.findall(r"executed (chapters/\S+) in", log)
+        first.write_text(first.read_text() + "\n# %%\nprint('a code edit')\n")
         edited, log = build(project)
         executed = re.findall(r"executed (chapters/\S+) in", log)
+        served = serve_prose_edit(project, first)
 
         site = project / "site"
         html, css = page_weight(site, f"chapters/{first.stem}")
@@ -79,9 +151,24 @@ def main() -> None:
         ("cold build (every chapter executes)", f"{cold:8.1f} s", "1.00"),
         ("warm rebuild, nothing changed", f"{warm:8.1f} s", f"{warm / cold:.3f} of cold"),
         (
-            f"rebuild after editing {first.name}",
+            "warm rebuild with the link check (CI)",
+            f"{linkcheck:8.1f} s",
+            f"{linkcheck / cold:.3f} of cold",
+        ),
+        (
+            f"rebuild after a prose edit of {first.name}",
+            f"{prose:8.1f} s",
+            f"{prose / cold:.3f} of cold; executed {prose_executed}",
+        ),
+        (
+            f"rebuild after a code edit of {first.name}",
             f"{edited:8.1f} s",
             f"{edited / cold:.3f} of cold; executed {executed}",
+        ),
+        (
+            "serve: prose edit saved -> page rebuilt",
+            f"{served:8.1f} s",
+            f"{served / cold:.3f} of cold; {' '.join(SERVE)}",
         ),
         (
             f"chapter page weight ({first.stem}: HTML + CSS)",
@@ -96,6 +183,7 @@ def main() -> None:
     for name, value, note in rows:
         print(f"{name.ljust(width)}  {value:>11}  {note}")
     print(f"warm rebuild goal (<= 10 s): {'met' if warm <= 10 else 'NOT met'}")
+    print(f"serve prose-edit goal (<= 5 s): {'met' if served <= 5 else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,7 +106,7 @@ def book(tmp_path: Path) -> Path:
 
 def build(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in ("GITHUB_SHA", "DLGUIDE_BUILD_COMMIT")},
         "PYTHONPATH": str(project),
         "DLGUIDE_PROFILE": "fast",
         "KERAS_BACKEND": "tensorflow",
@@ -158,6 +159,132 @@ def test_cache_hits_and_misses(book: Path):
         "chapters/02-second.py",
     ]
     assert executed(build(book)) == []
+
+
+def test_prose_edit_rerenders_without_executing_and_code_edit_reexecutes(book: Path):
+    assert executed(build(book)) == ["chapters/01-first.py", "chapters/02-second.py"]
+    first = book / "docs" / "chapters" / "01-first.py"
+    page = book / "site" / "chapters" / "01-first" / "index.html"
+    original = first.read_text()
+
+    # Prose (a Markdown cell) and display metadata (a caption) are not part of the cache key:
+    # the page is re-rendered from the cached outputs with the new text.
+    edited = original.replace("Some prose with math", "Freshly edited prose with math").replace(
+        'caption="A line."', 'caption="A straight line."'
+    )
+    first.write_text(edited + "\n# %% [markdown]\n# A closing paragraph added later.\n")
+    assert executed(build(book)) == []
+    html = page.read_text()
+    assert "Freshly edited prose with math" in html and "Some prose" not in html
+    assert "A closing paragraph added later." in html
+    assert "<figcaption>A straight line.</figcaption>" in html
+    assert "n is 2; mypkg says 1" in html  # the cached outputs are still there
+    notebook = nbformat.read(book / "site" / "chapters" / "01-first.ipynb", as_version=4)
+    assert "Freshly edited prose" in notebook.cells[0].source  # the download has the new prose
+
+    # A code cell is: editing one re-executes that chapter, and only it.
+    first.write_text(first.read_text().replace('print(f"n is {n};', 'print(f"now n is {n};'))
+    assert executed(build(book)) == ["chapters/01-first.py"]
+    assert "now n is 2; mypkg says 1" in page.read_text()
+
+    # So are the profile's values written into the parameters cell.
+    first.write_text(first.read_text().replace("fast: {n: 2}", "fast: {n: 3}"))
+    assert executed(build(book)) == ["chapters/01-first.py"]
+    assert "now n is 3" in page.read_text()
+
+
+def test_chapters_executed_in_separate_cache_folders_merge_into_a_build_that_executes_nothing(
+    book: Path, tmp_path_factory: pytest.TempPathFactory
+):
+    """Sharded execution: each chapter runs in its own process, project copy and cache folder
+    (as on separate machines); the merged folders serve a build with zero executions."""
+    shards = []
+    for chapter in ("01-first", "02-second"):
+        machine = tmp_path_factory.mktemp(f"machine-{chapter}")
+        checkout = machine / "checkout"  # a different absolute path for each "machine"
+        shutil.copytree(book, checkout)
+        result = subprocess.run(
+            [
+                sys.executable, "-m", "bookbuild", "execute", f"docs/chapters/{chapter}.py",
+                "--profile", "fast", "--backend", "tensorflow", "--packages", "mypkg",
+                "--cache-dir", str(machine / "cache"), "--export", str(machine / "shard"),
+            ],
+            cwd=checkout,
+            env={**os.environ, "PYTHONPATH": str(checkout)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert f"executed chapters/{chapter}.py in" in result.stdout
+        shards.append(machine / "shard")
+    for shard in shards:  # what download-artifact with merge-multiple does
+        shutil.copytree(shard, book / ".cache" / "dlguide-book", dirs_exist_ok=True)
+    merged = build(book, DLGUIDE_EXECUTE="false")
+    assert executed(merged) == []
+    assert "all 2 chapters are cached" in merged.stderr
+    page = (book / "site" / "chapters" / "01-first" / "index.html").read_text()
+    assert "n is 2; mypkg says 1" in page
+    # Executing again into a filled cache is a hit, not a run.
+    again = subprocess.run(
+        [sys.executable, "-m", "bookbuild", "execute", "docs/chapters/01-first.py",
+         "--profile", "fast", "--backend", "tensorflow", "--packages", "mypkg",
+         "--cache-dir", ".cache/dlguide-book"],
+        cwd=book, env={**os.environ, "PYTHONPATH": str(book)},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0 and "chapters/01-first.py: cached" in again.stdout, again.stderr
+
+
+def test_with_execute_off_a_cache_miss_fails_the_build(book: Path):
+    result = build(book, DLGUIDE_EXECUTE="false")
+    assert result.returncode != 0
+    assert "2 chapter(s) are not in the cache and execute is off" in result.stderr
+    assert "chapters/01-first.py, chapters/02-second.py" in result.stderr
+
+
+def test_plan_deals_every_chapter_into_shards(tmp_path: Path):
+    from bookbuild.__main__ import plan
+
+    for name in ("01-a.py", "02-b.py", "03-c.py", "_draft.py", "notes.md"):
+        (tmp_path / name).write_text("")
+    chapters = [(tmp_path / n).as_posix() for n in ("01-a.py", "02-b.py", "03-c.py")]
+    assert plan(tmp_path, 2) == [[chapters[0], chapters[2]], [chapters[1]]]
+    assert plan(tmp_path, 10) == [[c] for c in chapters]
+    assert plan(tmp_path, 1) == [chapters]
+    with pytest.raises(ValueError, match="shards must be at least 1, got 0"):
+        plan(tmp_path, 0)
+
+
+def test_notebooks_install_the_build_commit_and_colab_links_resolve_on_gh_pages(book: Path):
+    config = book / "mkdocs.yml"
+    text = config.read_text().replace(
+        "packages: [mypkg]", "packages: [mypkg]\n      colab_branch: gh-pages"
+    )
+    config.write_text("repo_url: https://github.com/someone/thebook\n" + text)
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    assert executed(build(book, DLGUIDE_BUILD_COMMIT=commit)) == [
+        "chapters/01-first.py",
+        "chapters/02-second.py",
+    ]
+    site = book / "site"
+    for stem in ("01-first", "02-second"):
+        notebook = nbformat.read(site / "chapters" / f"{stem}.ipynb", as_version=4)
+        install = next(cell for cell in notebook.cells if cell.cell_type == "code").source
+        assert f'"dlguide @ git+https://github.com/someone/thebook@{commit}"' in install
+        # The deploy publishes site/ as the gh-pages branch: the Colab link's path on that branch
+        # must be a notebook of the built site.
+        page = (site / "chapters" / stem / "index.html").read_text()
+        colab = re.search(r'href="https://colab\.research\.google\.com/github/([^"]+)"', page)
+        assert colab, f"{stem}: no Colab link"
+        owner, repo, blob, branch, path = colab.group(1).split("/", 4)
+        assert (owner, repo, blob, branch) == ("someone", "thebook", "blob", "gh-pages")
+        assert (site / path).is_file(), f"{stem}: Colab link to {path} does not resolve"
+    # The build commit is not part of the execution cache key.
+    other = "fedcba9876543210fedcba9876543210fedcba98"
+    assert executed(build(book, DLGUIDE_BUILD_COMMIT=other)) == []
+    notebook = nbformat.read(site / "chapters" / "01-first.ipynb", as_version=4)
+    assert other in next(cell for cell in notebook.cells if cell.cell_type == "code").source
 
 
 def test_rendered_page_has_outputs_figure_stamp_and_download(book: Path):

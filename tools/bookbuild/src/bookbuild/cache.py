@@ -1,9 +1,16 @@
 """The execution cache: executed notebooks stored under a key of everything that can change them.
 
-The key covers the chapter source, the source of the packages the chapters import (`dlguide`),
-the installed dependency set (every distribution and its version, plus the Python version), the
-Keras backend, the profile and the version of the execution machinery itself. Rendering is not
-cached: it is cheap and runs on every build.
+The key covers what the kernel runs — the chapter's code cells as the profile leaves them (source
+and the tags that change how a cell executes), the kernel — and what they run against: the source
+of the packages the chapters import (`dlguide`), the installed dependency set (every distribution
+and its version, plus the Python version), the Keras backend, the profile and the version of the
+execution machinery itself. Markdown cells are not part of it: a prose edit re-renders the page
+from the cached outputs without executing anything. Rendering is not cached: it is cheap and runs
+on every build.
+
+Nothing in the key depends on where the project or the cache lives (no absolute paths, no build
+commit), so chapters executed on several machines into separate cache folders can be merged
+into one cache that a final build reads without executing anything.
 """
 
 from __future__ import annotations
@@ -19,7 +26,12 @@ from pathlib import Path
 import nbformat
 
 #: Bump when the way chapters are executed changes (parameter injection, stamp cell, kernel setup).
-EXECUTION_VERSION = "1"
+EXECUTION_VERSION = "2"
+
+#: Cell tags that change how a code cell executes (nbclient honours the last two); every other tag
+#: and every other cell metadata (captions, titles, `remove-input`, `solution`) only changes how
+#: the page shows the cell, so editing it re-renders without re-executing.
+EXECUTION_TAGS = frozenset({"parameters", "raises-exception", "skip-execution"})
 
 #: Distributions left out of the dependency fingerprint: they are the project itself, covered by
 #: the source hash instead.
@@ -59,6 +71,23 @@ def source_fingerprint(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def execution_input(nb: nbformat.NotebookNode, kernel_name: str = "python3") -> bytes:
+    """What the kernel runs for a chapter whose profile is applied: its code cells and the kernel.
+
+    Each code cell contributes its source and its execution tags (`EXECUTION_TAGS`); Markdown
+    cells and display-only metadata contribute nothing.
+    """
+    cells = [
+        {
+            "source": cell.source,
+            "tags": sorted(set(cell.metadata.get("tags", [])) & EXECUTION_TAGS),
+        }
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    ]
+    return json.dumps({"cells": cells, "kernel": kernel_name}, sort_keys=True).encode()
+
+
 @dataclass(frozen=True)
 class Fingerprints:
     """The parts of the cache key shared by every chapter of one build."""
@@ -68,9 +97,23 @@ class Fingerprints:
     backend: str
     profile: str
 
-    def key(self, chapter_source: bytes) -> str:
+    @classmethod
+    def of_environment(cls, package_dirs: list[Path], backend: str, profile: str) -> Fingerprints:
+        """The fingerprints of this Python environment for the given packages, backend, profile.
+
+        The book build and `python -m bookbuild execute` both call this, so they agree on keys.
+        """
+        return cls(
+            packages=source_fingerprint(package_dirs),
+            dependencies=dependency_fingerprint(),
+            backend=backend,
+            profile=profile,
+        )
+
+    def key(self, chapter_input: bytes) -> str:
+        """The cache key of a chapter, from its `execution_input`."""
         parts = {
-            "chapter": hashlib.sha256(chapter_source).hexdigest(),
+            "chapter": hashlib.sha256(chapter_input).hexdigest(),
             "packages": self.packages,
             "dependencies": self.dependencies,
             "backend": self.backend,
@@ -93,8 +136,12 @@ class NotebookCache:
     def _folder(self, fingerprints: Fingerprints, stem: str) -> Path:
         return self.root / f"{fingerprints.profile}-{fingerprints.backend}" / stem
 
+    def path(self, fingerprints: Fingerprints, stem: str, key: str) -> Path:
+        """Where the entry of `stem` under `key` is (or would be) stored."""
+        return self._folder(fingerprints, stem) / f"{key}.ipynb"
+
     def get(self, fingerprints: Fingerprints, stem: str, key: str) -> nbformat.NotebookNode | None:
-        path = self._folder(fingerprints, stem) / f"{key}.ipynb"
+        path = self.path(fingerprints, stem, key)
         if not path.is_file():
             return None
         try:
@@ -106,9 +153,9 @@ class NotebookCache:
     def put(
         self, fingerprints: Fingerprints, stem: str, key: str, nb: nbformat.NotebookNode
     ) -> Path:
-        folder = self._folder(fingerprints, stem)
+        path = self.path(fingerprints, stem, key)
+        folder = path.parent
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{key}.ipynb"
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         nbformat.write(nb, tmp)
         tmp.replace(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import re
@@ -131,6 +132,51 @@ def _describe_failure(
         )
     excerpt = "\n".join("    " + line for line in cell.source.splitlines()[:8])
     return f"chapter {chapter.src_uri} failed {where}:\n{excerpt}\n{_ANSI.sub('', what)}"
+
+
+def prepare(chapter: Chapter, profile: str) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+    """The chapter as the kernel runs it: its source with the profile's values applied."""
+    return apply_profile(chapter.read(), profile, chapter.src_uri)
+
+
+def attach_outputs(
+    prepared: nbformat.NotebookNode, executed: nbformat.NotebookNode
+) -> nbformat.NotebookNode | None:
+    """The current chapter `prepared` (see `prepare`) with the outputs of an executed notebook.
+
+    Markdown cells and display metadata (captions, titles, tags) come from `prepared`, outputs,
+    execution counts, the run stamp and the run record from `executed`. This is how a prose edit
+    re-renders a page without re-executing it. Returns `None` when the code cells of the two
+    differ (the executed notebook is not a run of this chapter), so the caller re-executes.
+    """
+
+    def code(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+        return [
+            cell
+            for cell in nb.cells
+            if cell.cell_type == "code" and STAMP_TAG not in cell.metadata.get("tags", [])
+        ]
+
+    ran = code(executed)
+    nb = copy.deepcopy(prepared)
+    cells = code(nb)
+    if len(cells) != len(ran) or any(a.source != b.source for a, b in zip(cells, ran, strict=True)):
+        return None
+    for cell, done in zip(cells, ran, strict=True):
+        cell.outputs = copy.deepcopy(done.get("outputs", []))
+        cell.execution_count = done.get("execution_count")
+        if "execution" in done.metadata:
+            cell.metadata["execution"] = copy.deepcopy(done.metadata["execution"])
+    nb.cells.extend(
+        copy.deepcopy(cell) for cell in executed.cells if STAMP_TAG in cell.metadata.get("tags", [])
+    )
+    for name in ("kernelspec", "language_info"):
+        if name in executed.metadata:
+            nb.metadata[name] = copy.deepcopy(executed.metadata[name])
+    run = (executed.metadata.get("dlguide") or {}).get("run")
+    if run is not None:
+        nb.metadata["dlguide"] = {**(nb.metadata.get("dlguide") or {}), "run": copy.deepcopy(run)}
+    return nb
 
 
 def execute_chapter(

@@ -5,6 +5,12 @@ For every `docs/<chapters>/*.py` chapter the plugin looks up the executed notebo
 timeout), and adds to the site: the rendered page (`NN-slug.md`), the executed notebook for
 download (`NN-slug.ipynb`) and its figures. It also adds a build-status page and, optionally, the
 MathJax files shipped by the `django-static-mathjax` package so math renders offline.
+
+The page is always rendered from the current chapter source (its Markdown cells, captions, tags)
+with the outputs of the cached run, so a prose edit executes nothing. With `execute: false` a
+cache miss is an error: the final job of a sharded build uses it to prove it executes nothing.
+Under `mkdocs serve` the plugin keeps its state between rebuilds (it defines `on_startup`), so
+unchanged cache entries are not read again.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,9 +32,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from .cache import Fingerprints, NotebookCache, dependency_fingerprint, source_fingerprint
+from .cache import Fingerprints, NotebookCache, execution_input
 from .chapter import PROFILES, Chapter, ChapterError, find_chapters
-from .execute import execute_chapter
+from .execute import attach_outputs, execute_chapter, prepare
 from .render import downloadable_notebook, format_time, render_notebook, title_of
 
 log = logging.getLogger("mkdocs.plugins.dlguide_book")
@@ -44,6 +51,30 @@ class BookConfig(Config):
     colab_branch = c.Optional(c.Type(str))
     status_page = c.Type(str, default="status.md")
     mathjax = c.Type(bool, default=True)
+    execute = c.Type(bool, default=True)
+
+
+def build_commit(project_dir: Path) -> str | None:
+    """The commit this build is made from: `DLGUIDE_BUILD_COMMIT`, else `GITHUB_SHA`, else the
+    checkout's `HEAD`; `None` outside a git checkout.
+
+    It pins what the downloaded notebooks install; it is never part of the execution cache key.
+    """
+    for name in ("DLGUIDE_BUILD_COMMIT", "GITHUB_SHA"):
+        if os.environ.get(name):
+            return os.environ[name].strip()
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--verify", "HEAD"],
+            cwd=project_dir,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else None
 
 
 @dataclass
@@ -60,6 +91,14 @@ class BookPlugin(BasePlugin[BookConfig]):
     def __init__(self) -> None:
         self.records: list[ChapterRecord] = []
         self.executed: list[str] = []
+        self.commit: str | None = None
+        # Cache entries already read, by path: (modification time, notebook). Kept between the
+        # rebuilds of `mkdocs serve`, where this object lives as long as the server.
+        self._entries: dict[Path, tuple[float, Any]] = {}
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Defining this hook keeps the plugin object between the rebuilds of `mkdocs serve`.
+        pass
 
     # -- configuration -------------------------------------------------------------------------
     def _project_dir(self, config: MkDocsConfig) -> Path:
@@ -79,6 +118,7 @@ class BookPlugin(BasePlugin[BookConfig]):
             raise PluginError(
                 f"dlguide-book: jobs must be 0 (automatic) or more, got {self.config.jobs}"
             )
+        self.commit = build_commit(self._project_dir(config))
         return config
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
@@ -95,11 +135,8 @@ class BookPlugin(BasePlugin[BookConfig]):
             if source is not None:
                 files.remove(source)
 
-        fingerprints = Fingerprints(
-            packages=source_fingerprint(self._package_dirs(config)),
-            dependencies=dependency_fingerprint(),
-            backend=self.config.backend,
-            profile=self.config.profile,
+        fingerprints = Fingerprints.of_environment(
+            self._package_dirs(config), backend=self.config.backend, profile=self.config.profile
         )
         cache = NotebookCache(self._project_dir(config) / self.config.cache_dir)
         notebooks, statuses = self._notebooks(chapters, fingerprints, cache)
@@ -141,8 +178,13 @@ class BookPlugin(BasePlugin[BookConfig]):
         statuses: dict[str, str] = {}
         stale: list[tuple[Chapter, str]] = []
         for chapter in chapters:
-            key = fingerprints.key(chapter.path.read_bytes())
-            nb = cache.get(fingerprints, chapter.stem, key)
+            try:
+                prepared, _ = prepare(chapter, fingerprints.profile)
+            except ChapterError as error:
+                raise PluginError(f"dlguide-book: {error}") from None
+            key = fingerprints.key(execution_input(prepared))
+            cached = self._cached(cache, fingerprints, chapter, key)
+            nb = attach_outputs(prepared, cached) if cached is not None else None
             if nb is None:
                 stale.append((chapter, key))
             else:
@@ -152,6 +194,12 @@ class BookPlugin(BasePlugin[BookConfig]):
         if not stale:
             log.info("dlguide-book: all %d chapters are cached", len(chapters))
             return notebooks, statuses
+        if not self.config.execute:
+            raise PluginError(
+                f"dlguide-book: {len(stale)} chapter(s) are not in the cache and execute is off "
+                f"({fingerprints.profile} profile, {fingerprints.backend} backend): "
+                + ", ".join(chapter.src_uri for chapter, _ in stale)
+            )
 
         jobs = self.config.jobs or min(len(stale), max(1, os.cpu_count() or 1), 4)
         log.info(
@@ -201,6 +249,22 @@ class BookPlugin(BasePlugin[BookConfig]):
             )
         return notebooks, statuses
 
+    def _cached(
+        self, cache: NotebookCache, fingerprints: Fingerprints, chapter: Chapter, key: str
+    ) -> Any:
+        path = cache.path(fingerprints, chapter.stem, key)
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        seen = self._entries.get(path)
+        if seen is not None and seen[0] == mtime:
+            return seen[1]
+        nb = cache.get(fingerprints, chapter.stem, key)
+        if nb is not None:
+            self._entries[path] = (mtime, nb)
+        return nb
+
     # -- links and extra pages -----------------------------------------------------------------
     def _edit_uri(self, config: MkDocsConfig, chapter: Chapter) -> str | None:
         if not config.edit_uri:
@@ -221,9 +285,11 @@ class BookPlugin(BasePlugin[BookConfig]):
         )
 
     def _install_requirement(self, config: MkDocsConfig) -> str | None:
+        """What a downloaded notebook installs: the dlguide of the commit that built the page."""
         if not config.repo_url:
             return None
-        return f"dlguide @ git+{config.repo_url.rstrip('/')}"
+        url = f"git+{config.repo_url.rstrip('/')}"
+        return f"dlguide @ {url}@{self.commit}" if self.commit else f"dlguide @ {url}"
 
     def _status_markdown(self) -> str:
         lines = [

@@ -42,7 +42,9 @@ SERVE = ["mkdocs", "serve", "--dirty"]
 
 
 def _env(project: Path) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(project), "NO_MKDOCS_2_WARNING": "1"}
+    # The copy's own dlguide and build plugin, whatever is installed.
+    paths = [str(project), str(project / "tools" / "bookbuild" / "src")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "NO_MKDOCS_2_WARNING": "1"}
     env.setdefault("DLGUIDE_PROFILE", "fast")
     return env
 

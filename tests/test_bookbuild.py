@@ -87,6 +87,7 @@ def book(tmp_path: Path) -> Path:
                   timeout: !ENV [DLGUIDE_CELL_TIMEOUT, 60]
                   profile: !ENV [DLGUIDE_PROFILE, fast]
                   backend: !ENV [KERAS_BACKEND, tensorflow]
+                  execute: !ENV [DLGUIDE_EXECUTE, true]
             markdown_extensions:
               - attr_list
               - md_in_html
@@ -104,10 +105,15 @@ def book(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def pythonpath(project: Path) -> str:
+    """The test book's folder first (for `mypkg`), then whatever the tests themselves run with."""
+    return os.pathsep.join(filter(None, [str(project), os.environ.get("PYTHONPATH")]))
+
+
 def build(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {
         **{k: v for k, v in os.environ.items() if k not in ("GITHUB_SHA", "DLGUIDE_BUILD_COMMIT")},
-        "PYTHONPATH": str(project),
+        "PYTHONPATH": pythonpath(project),
         "DLGUIDE_PROFILE": "fast",
         "KERAS_BACKEND": "tensorflow",
         "NO_MKDOCS_2_WARNING": "1",
@@ -210,7 +216,7 @@ def test_chapters_executed_in_separate_cache_folders_merge_into_a_build_that_exe
                 "--cache-dir", str(machine / "cache"), "--export", str(machine / "shard"),
             ],
             cwd=checkout,
-            env={**os.environ, "PYTHONPATH": str(checkout)},
+            env={**os.environ, "PYTHONPATH": pythonpath(checkout)},
             capture_output=True,
             text=True,
             timeout=300,
@@ -230,7 +236,7 @@ def test_chapters_executed_in_separate_cache_folders_merge_into_a_build_that_exe
         [sys.executable, "-m", "bookbuild", "execute", "docs/chapters/01-first.py",
          "--profile", "fast", "--backend", "tensorflow", "--packages", "mypkg",
          "--cache-dir", ".cache/dlguide-book"],
-        cwd=book, env={**os.environ, "PYTHONPATH": str(book)},
+        cwd=book, env={**os.environ, "PYTHONPATH": pythonpath(book)},
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert again.returncode == 0 and "chapters/01-first.py: cached" in again.stdout, again.stderr
@@ -413,7 +419,7 @@ def _free_port() -> int:
 def test_serve_rebuilds_once_per_edit_and_reexecutes_only_the_edited_chapter(book: Path):
     assert executed(build(book)) == ["chapters/01-first.py", "chapters/02-second.py"]
     log = book / "serve.log"
-    env = {**os.environ, "PYTHONPATH": str(book), "DLGUIDE_PROFILE": "fast"}
+    env = {**os.environ, "PYTHONPATH": pythonpath(book), "DLGUIDE_PROFILE": "fast"}
     with log.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{_free_port()}"],

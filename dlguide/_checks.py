@@ -97,3 +97,12 @@ def as_finite_float_array(value: ArrayLike, name: str, *, ndim: int | None = Non
     if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating):
         dtype = value.dtype
     return as_finite_array(value, name, ndim=ndim, dtype=dtype)
+
+
+def check_names(value: object, name: str) -> tuple[str, ...]:
+    """`value` (a list or tuple of distinct, non-empty strings, at least two) as a tuple."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a list or tuple of str, got {value!r}")
+    if len(value) < 2 or len(set(value)) != len(value) or not all(value):
+        raise ValueError(f"{name} must hold at least two distinct, non-empty names, got {value!r}")
+    return tuple(value)

@@ -28,6 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from dlguide import backprop as bp
+from dlguide.neurons import init_network
 
 SIZES = (784, 256, 128, 10)
 ACTIVATIONS = ("relu", "relu", "softmax")
@@ -93,7 +94,7 @@ def main() -> dict[str, float]:
 def _run(keras) -> dict[str, float]:
 
     x, y = make_data()
-    network = bp.init_network(list(SIZES), list(ACTIVATIONS), seed=0, dtype=np.float32)
+    network = init_network(list(SIZES), list(ACTIVATIONS), seed=0, dtype=np.float32)
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential(

@@ -1,16 +1,20 @@
 """Input checks shared by the dlguide modules (private: not part of the documented API).
 
-Every check raises a `TypeError` for a value of the wrong kind and a `ValueError` for a value of
-the right kind that cannot be used, with a message that names the argument, what was expected and
-what came.
+The public functions a reader calls check their arguments once, at the door, with these helpers;
+the code behind the door trusts what it gets. Every check raises a `TypeError` for a value of the
+wrong kind and a `ValueError` for a value of the right kind that cannot be used, in one message
+style: `"<name> must be <what was expected>, got <what came>"`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def check_int(value: object, name: str, minimum: int) -> int:
@@ -34,20 +38,56 @@ def check_real(value: object, name: str, *, positive: bool = False) -> float:
     return number
 
 
-def as_finite_array(
-    value: ArrayLike, name: str, *, ndim: int | None = None, dtype: DTypeLike = np.float64
-) -> NDArray[Any]:
-    """`value` as a non-empty array of `dtype` with only finite values (and `ndim` dimensions)."""
-    if isinstance(value, np.ndarray) and not (
-        np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_
-    ):
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {value.dtype}")
+def check_bool(value: object, name: str) -> bool:
+    """`value` if it is a bool (NumPy's included)."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_name(value: object, name: str, allowed: Sequence[str]) -> str:
+    """`value` if it is one of the strings in `allowed`."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {list(allowed)}; got {value!r}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+    return value
+
+
+def check_float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
+    """`dtype` resolved, if it is float32 or float64."""
     try:
-        array = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as error:
+        resolved = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from error
+    if resolved not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be float32 or float64, got {resolved}")
+    return resolved
+
+
+def as_finite_array(
+    value: ArrayLike, name: str, *, ndim: int | None = None, dtype: DTypeLike | None = np.float64
+) -> NDArray[Any]:
+    """`value` as a non-empty array of real numbers, all finite (and with `ndim` dimensions).
+
+    It is converted to `dtype`; with `dtype=None` a float32 array stays float32 and everything
+    else becomes float64.
+    """
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
         raise TypeError(
-            f"{name} must be numeric and array-like, got {type(value).__name__}"
+            f"{name} must hold numbers in a rectangular array (numeric and array-like), got a "
+            f"ragged {type(value).__name__}"
         ) from error
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold numbers (numeric and array-like, real), got {type(value).__name__} "
+            f"of dtype {array.dtype}"
+        )
+    if dtype is None:
+        dtype = np.float32 if array.dtype == np.float32 else np.float64
+    array = array.astype(dtype, copy=False)
     if ndim is not None and array.ndim != ndim:
         raise ValueError(
             f"{name} must have {ndim} dimension(s), got shape {array.shape} "
@@ -62,6 +102,59 @@ def as_finite_array(
             "nan/inf value(s)"
         )
     return array
+
+
+def check_network(network: object) -> np.dtype[Any]:
+    """Check a list of dense layers (see `dlguide.neurons`) and that their shapes chain.
+
+    Returns the dtype all their arrays share.
+    """
+    if isinstance(network, dict | str) or not isinstance(network, Sequence):
+        raise TypeError(f"network must be a list of layer dicts, got {type(network).__name__}")
+    if len(network) == 0:
+        raise ValueError("network must have at least one layer, got an empty list")
+    from .neurons import LAYER_ACTIVATIONS
+
+    dtype = None
+    for k, layer in enumerate(network):
+        if not isinstance(layer, dict):
+            raise TypeError(f"network[{k}] must be a layer dict, got {type(layer).__name__}")
+        missing = {"weights", "biases", "activation"} - layer.keys()
+        if missing:
+            raise ValueError(
+                f"network[{k}] must have keys 'weights', 'biases', 'activation', got one "
+                f"missing {sorted(missing)}"
+            )
+        for key, ndim in (("weights", 2), ("biases", 1)):
+            array = layer[key]
+            if not isinstance(array, np.ndarray):
+                raise TypeError(
+                    f"network[{k}][{key!r}] must be a NumPy array, got {type(array).__name__}"
+                )
+            if array.dtype not in FLOAT_DTYPES:
+                raise ValueError(
+                    f"network[{k}][{key!r}] must be float32 or float64, got {array.dtype}"
+                )
+            as_finite_array(array, f"network[{k}][{key!r}]", ndim=ndim, dtype=None)
+        w, b = layer["weights"], layer["biases"]
+        if b.shape != (w.shape[1],):
+            raise ValueError(
+                f"network[{k}]['biases'] must have shape ({w.shape[1]},), one entry per column "
+                f"of the weights, got {b.shape}"
+            )
+        if k > 0 and w.shape[0] != network[k - 1]["weights"].shape[1]:
+            raise ValueError(
+                f"network[{k}]['weights'] must have {network[k - 1]['weights'].shape[1]} rows "
+                f"(the outputs of layer {k - 1}), got shape {w.shape}"
+            )
+        dtype = dtype or w.dtype
+        if w.dtype != dtype or b.dtype != dtype:
+            raise ValueError(
+                f"all arrays of a network must share one dtype {dtype}, got network[{k}] with "
+                f"{w.dtype} weights and {b.dtype} biases"
+            )
+        check_name(layer["activation"], f"activation of network[{k}]", LAYER_ACTIVATIONS)
+    return np.dtype(dtype)
 
 
 def as_bool_mask(value: ArrayLike, name: str, shape: tuple[int, ...]) -> NDArray[np.bool_]:

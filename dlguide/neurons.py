@@ -1,24 +1,30 @@
-r"""Artificial neurons and forward propagation, from scratch in NumPy.
+r"""Neurons, layers and forward propagation, from scratch in NumPy: the book's one dense network.
 
 A neuron takes inputs $x_1, \dots, x_n$, forms the weighted sum $z = \sum_i w_i x_i + b$ and passes
-it through an activation function, here the sigmoid $a = \sigma(z) = 1 / (1 + e^{-z})$. A layer of
-neurons does the same for every neuron at once: with a weight matrix $W$ of shape
-`(n_inputs, n_nodes)` and a bias vector $b$ of shape `(n_nodes,)`,
+it through an activation function, e.g. the sigmoid $a = \sigma(z) = 1 / (1 + e^{-z})$. A layer
+does the same for all its neurons at once: with a weight matrix $W$ of shape `(n_in, n_out)`
+(column $j$ feeds neuron $j$, Keras' `Dense` kernel layout) and a bias vector $b$ of shape
+`(n_out,)`,
 
-$$ z = x W + b, \qquad a = \sigma(z). $$
+$$ z = x W + b, \qquad a = f(z). $$
 
-Forward propagation feeds the input through every layer in turn; the activations of the last layer
-are the network's output.
+Forward propagation feeds the input through every layer in turn; the last layer's activations are
+the network's output.
 
-A network is a list of layers; each layer is a dict with the weight matrix `"weights"` and the bias
-vector `"biases"`. Plain data, so you can print it, edit it and load published weights into it.
+**The contract, shared by [`dlguide.backprop`][dlguide.backprop].** A network is a list of
+layers; a layer is a plain dict `{"weights": W, "biases": b, "activation": name}` with `name` one
+of [`LAYER_ACTIVATIONS`][dlguide.neurons.LAYER_ACTIVATIONS], so you can print it, edit it, and copy
+it into Keras with `dense_layer.set_weights([W, b])`. All arrays of a network share one dtype,
+float64 by default or float32. Inputs are one example, shape `(n_0,)`, or a batch with one example
+per row, shape `(N, n_0)`. The functions a reader calls check their arguments once: a value of the
+wrong kind raises `TypeError`, a wrong shape, an empty or non-finite array or an unknown name raises
+`ValueError`, naming what was expected and what came.
 
 Examples:
-    >>> import numpy as np
-    >>> from dlguide.neurons import forward_propagate, layer_from_weights
+    >>> from dlguide.neurons import dense, forward_propagate
     >>> network = [
-    ...     layer_from_weights([[0.9, 0.46], [0.42, 0.92]], [0.06, 0.34]),
-    ...     layer_from_weights([[0.66], [0.05]], [0.42]),
+    ...     dense([[0.9, 0.46], [0.42, 0.92]], [0.06, 0.34]),
+    ...     dense([[0.66], [0.05]], [0.42]),
     ... ]
     >>> output, _ = forward_propagate(network, [0.5, 0.85])
     >>> round(float(output[0]), 4)
@@ -27,125 +33,150 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypedDict
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from ._checks import as_finite_array, check_int
+from ._checks import (
+    as_finite_array,
+    check_float_dtype,
+    check_int,
+    check_name,
+    check_network,
+    check_real,
+)
+from .activations import _FORMULAS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "ACTIVATE",
+    "LAYER_ACTIVATIONS",
     "Layer",
-    "compute_weighted_sum",
+    "dense",
     "draw_network",
     "forward_propagate",
+    "init_network",
     "initialize_network",
-    "layer_from_weights",
-    "node_activation",
 ]
 
-FloatArray = NDArray[np.float64]
+Array = NDArray[Any]
+
+LAYER_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
+"""Activations a layer may use: the formulas of [`dlguide.activations`][dlguide.activations]."""
+
+ACTIVATE: dict[str, Callable[[Array], Array]] = {
+    name: _FORMULAS[name] for name in LAYER_ACTIVATIONS
+}
+"""Each layer activation's formula by name (softmax works on the last axis, i.e. on each row)."""
 
 
 class Layer(TypedDict):
-    """One dense layer: `weights` has shape `(n_inputs, n_nodes)`, `biases` `(n_nodes,)`."""
+    """One dense layer: `weights` `(n_in, n_out)`, `biases` `(n_out,)`, `activation` name."""
 
-    weights: FloatArray
-    biases: FloatArray
-
-
-def compute_weighted_sum(inputs: ArrayLike, weights: ArrayLike, bias: ArrayLike) -> FloatArray:
-    r"""Weighted sum of the inputs of every node in a layer.
-
-    $$ z_j = \sum_i x_i \, w_{ij} + b_j \quad\Longleftrightarrow\quad z = x W + b $$
-
-    Args:
-        inputs: The layer's inputs $x$, shape `(n_inputs,)`.
-        weights: The weight matrix $W$, shape `(n_inputs, n_nodes)`; column $j$ holds the weights
-            of node $j$.
-        bias: The biases $b$, shape `(n_nodes,)`.
-
-    Returns:
-        The weighted sums $z$, shape `(n_nodes,)`.
-
-    Raises:
-        ValueError: If the shapes do not line up or a value is not finite.
-
-    Examples:
-        >>> compute_weighted_sum([0.5, 0.85], [[0.9], [0.42]], [0.06])
-        array([0.867])
-    """
-    x = as_finite_array(inputs, "inputs", ndim=1)
-    w = as_finite_array(weights, "weights", ndim=2)
-    b = as_finite_array(bias, "bias", ndim=1)
-    if w.shape[0] != x.shape[0]:
-        raise ValueError(
-            f"weights must have one row per input: expected {x.shape[0]} rows for "
-            f"{x.shape[0]} inputs, got weights of shape {w.shape}"
-        )
-    if b.shape[0] != w.shape[1]:
-        raise ValueError(
-            f"bias must have one entry per node: expected shape ({w.shape[1]},), got {b.shape}"
-        )
-    return x @ w + b
+    weights: Array
+    biases: Array
+    activation: str
 
 
-def node_activation(weighted_sum: ArrayLike) -> FloatArray:
-    r"""Sigmoid activation of a node (or of every node of a layer at once).
-
-    $$ a = \sigma(z) = \frac{1}{1 + e^{-z}} $$
-
-    Computed as $\tfrac12 (1 + \tanh(z/2))$, which is the same function but cannot overflow.
+def dense(
+    weights: ArrayLike,
+    biases: ArrayLike,
+    activation: str = "sigmoid",
+    *,
+    dtype: DTypeLike = np.float64,
+) -> Layer:
+    r"""One dense layer from given weights: $a = f(xW + b)$.
 
     Args:
-        weighted_sum: The weighted sum(s) $z$, any shape.
+        weights: $W$, shape `(n_in, n_out)`: one row per input, one column per neuron.
+        biases: $b$, shape `(n_out,)`.
+        activation: $f$, one of [`LAYER_ACTIVATIONS`][dlguide.neurons.LAYER_ACTIVATIONS].
+        dtype: `np.float64` or `np.float32`.
 
     Returns:
-        The activations $a \in (0, 1)$, same shape as the input.
-
-    Raises:
-        ValueError: If a value is not finite.
+        The layer dict, with copies of `weights` and `biases` in `dtype`.
 
     Examples:
-        >>> round(float(node_activation(0.867)), 4)
-        0.7041
+        >>> layer = dense([[0.66], [0.05]], [0.42])
+        >>> layer["weights"].shape, layer["biases"].shape, layer["activation"]
+        ((2, 1), (1,), 'sigmoid')
     """
-    z = np.asarray(weighted_sum, dtype=np.float64)
-    if not np.all(np.isfinite(z)):
-        raise ValueError(f"weighted_sum must contain only finite values, got {z!r}")
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    dtype = check_float_dtype(dtype)
+    w = as_finite_array(weights, "weights", ndim=2, dtype=dtype).copy()
+    b = as_finite_array(biases, "biases", ndim=1, dtype=dtype).copy()
+    if b.shape != (w.shape[1],):
+        raise ValueError(
+            f"biases must have shape ({w.shape[1]},), one entry per column of the weights, "
+            f"got {b.shape}"
+        )
+    return {
+        "weights": w,
+        "biases": b,
+        "activation": check_name(activation, "activation", LAYER_ACTIVATIONS),
+    }
 
 
-def layer_from_weights(weights: ArrayLike, biases: ArrayLike) -> Layer:
-    """Build a layer from given weights, checking that the shapes agree.
+def init_network(
+    sizes: Sequence[int],
+    activations: str | Sequence[str] = "sigmoid",
+    *,
+    seed: int | None = 0,
+    dtype: DTypeLike = np.float64,
+    scale: float | None = None,
+) -> list[Layer]:
+    r"""A dense network with random weights.
+
+    With `scale=None` the weights follow Keras' default, Glorot-uniform, and the biases start at 0:
+
+    $$ W^{(k)}_{ij} \sim \mathcal U\!\left(-\ell_k, \ell_k\right), \quad
+       \ell_k = \sqrt{\frac{6}{n_{k-1} + n_k}}, \qquad b^{(k)} = 0. $$
+
+    With a number `scale` $= s > 0$ every weight and bias is drawn from $\mathcal U(-s, s)$.
 
     Args:
-        weights: Weight matrix, shape `(n_inputs, n_nodes)`.
-        biases: Bias vector, shape `(n_nodes,)`.
+        sizes: Layer widths $[n_0, n_1, \dots, n_L]$, inputs first; at least two ints $\ge 1$.
+        activations: One name for every layer, or one per layer ($L$ names).
+        seed: Seed for `numpy.random.default_rng`; `None` draws fresh randomness.
+        dtype: `np.float64` or `np.float32`.
+        scale: `None` for Glorot-uniform weights and zero biases, or $s$.
 
     Returns:
-        The layer as a dict with float64 `"weights"` and `"biases"`.
-
-    Raises:
-        ValueError: If the shapes disagree or a value is not finite.
+        $L$ layers; layer $k$ has weights of shape `(sizes[k], sizes[k+1])`.
 
     Examples:
-        >>> layer = layer_from_weights([[0.66], [0.05]], [0.42])
-        >>> layer["weights"].shape, layer["biases"].shape
-        ((2, 1), (1,))
+        >>> net = init_network([3, 4, 2], ["relu", "softmax"], seed=1)
+        >>> [(layer["weights"].shape, layer["activation"]) for layer in net]
+        [((3, 4), 'relu'), ((4, 2), 'softmax')]
     """
-    w = as_finite_array(weights, "weights", ndim=2)
-    b = as_finite_array(biases, "biases", ndim=1)
-    if b.shape[0] != w.shape[1]:
+    dtype = check_float_dtype(dtype)
+    if isinstance(sizes, str) or not isinstance(sizes, Sequence):
+        raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")
+    sizes = [check_int(n, "every layer width in sizes", 1) for n in sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least the inputs and one layer, got {sizes}")
+    names = [activations] * (len(sizes) - 1) if isinstance(activations, str) else list(activations)
+    if len(names) != len(sizes) - 1:
         raise ValueError(
-            f"biases must have one entry per node (column of weights): expected shape "
-            f"({w.shape[1]},), got {b.shape}"
+            f"activations must be one name or {len(sizes) - 1} names (one per layer), "
+            f"got {len(names)}"
         )
-    return {"weights": w, "biases": b}
+    if scale is not None:
+        scale = check_real(scale, "scale", positive=True)
+
+    rng = np.random.default_rng(seed)
+    network = []
+    for n_in, n_out, name in zip(sizes[:-1], sizes[1:], names, strict=True):
+        if scale is None:
+            limit = np.sqrt(6.0 / (n_in + n_out))
+            w, b = rng.uniform(-limit, limit, size=(n_in, n_out)), np.zeros(n_out)
+        else:
+            w, b = rng.uniform(-scale, scale, size=(n_in, n_out)), rng.uniform(-scale, scale, n_out)
+        network.append(dense(w, b, name, dtype=dtype))
+    return network
 
 
 def initialize_network(
@@ -156,73 +187,63 @@ def initialize_network(
     *,
     seed: int | None = 0,
 ) -> list[Layer]:
-    r"""Create a fully connected network with random weights and biases.
+    r"""The course's network builder: sigmoid layers, weights and biases from $\mathcal U[0, 1)$.
 
-    Every weight and bias is drawn uniformly from $[0, 1)$, as in the course this book follows, from
-    a seeded generator so the same arguments always give the same network.
+    Same layers as [`init_network`][dlguide.neurons.init_network], drawn as the course draws
+    them, from a seeded generator so the same arguments always give the same network.
 
     Args:
-        num_inputs: Number of inputs $n_0$.
-        num_hidden_layers: Number of hidden layers $L$ (0 for no hidden layer).
+        num_inputs: Number of inputs $n_0 \ge 1$.
+        num_hidden_layers: Number of hidden layers ($\ge 0$).
         num_nodes_hidden: Nodes per hidden layer: one int for all of them, or one int per layer.
-        num_nodes_output: Number of output nodes.
+        num_nodes_output: Number of output nodes ($\ge 1$).
         seed: Seed for `numpy.random.default_rng`; `None` draws fresh randomness.
 
     Returns:
-        A list of $L + 1$ layers; layer $k$ has weights of shape $(n_{k-1}, n_k)$.
-
-    Raises:
-        TypeError: If a count is not an int.
-        ValueError: If a count is below 1 (0 allowed for `num_hidden_layers`) or
-            `num_nodes_hidden` lists the wrong number of layers.
+        `num_hidden_layers + 1` sigmoid layers.
 
     Examples:
         >>> network = initialize_network(5, 3, [3, 2, 3], 1)
         >>> [layer["weights"].shape for layer in network]
         [(5, 3), (3, 2), (2, 3), (3, 1)]
     """
-    n_inputs = check_int(num_inputs, "num_inputs", 1)
     n_hidden = check_int(num_hidden_layers, "num_hidden_layers", 0)
-    n_output = check_int(num_nodes_output, "num_nodes_output", 1)
     if isinstance(num_nodes_hidden, Sequence) and not isinstance(num_nodes_hidden, str):
         hidden = [check_int(n, "num_nodes_hidden[i]", 1) for n in num_nodes_hidden]
         if len(hidden) != n_hidden:
             raise ValueError(
                 f"num_nodes_hidden must list {n_hidden} layer sizes (one per hidden layer), "
-                f"got {len(hidden)}: {list(num_nodes_hidden)}"
+                f"got {len(hidden)}: {hidden}"
             )
     else:
         hidden = [check_int(num_nodes_hidden, "num_nodes_hidden", 1)] * n_hidden
-
+    sizes = [
+        check_int(num_inputs, "num_inputs", 1),
+        *hidden,
+        check_int(num_nodes_output, "num_nodes_output", 1),
+    ]
     rng = np.random.default_rng(seed)
-    sizes = [n_inputs, *hidden, n_output]
     return [
-        {"weights": rng.uniform(size=(n_in, n_out)), "biases": rng.uniform(size=n_out)}
+        dense(rng.uniform(size=(n_in, n_out)), rng.uniform(size=n_out))
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
     ]
 
 
-def forward_propagate(
-    network: Sequence[Layer], inputs: ArrayLike
-) -> tuple[FloatArray, list[FloatArray]]:
-    r"""Feed `inputs` through every layer of `network`.
+def forward_propagate(network: Sequence[Layer], inputs: ArrayLike) -> tuple[Array, list[Array]]:
+    r"""Feed `inputs` through every layer of `network`: forward propagation.
 
-    For each layer $k$: $z^{(k)} = a^{(k-1)} W^{(k)} + b^{(k)}$ and $a^{(k)} = \sigma(z^{(k)})$,
-    starting from $a^{(0)} = x$.
+    $$ a^{(0)} = x, \qquad z^{(k)} = a^{(k-1)} W^{(k)} + b^{(k)}, \qquad a^{(k)} = f_k(z^{(k)}) $$
+
+    The same lines compute one example, shape `(n_0,)`, or a batch of $N$, shape `(N, n_0)`:
+    for a batch, $z^{(k)}$ and $a^{(k)}$ have one row per example.
 
     Args:
-        network: Layers as returned by [`initialize_network`][dlguide.neurons.initialize_network]
-            or built with [`layer_from_weights`][dlguide.neurons.layer_from_weights].
-        inputs: One input vector $x$, shape `(n_inputs,)`.
+        network: Layers, e.g. from [`init_network`][dlguide.neurons.init_network].
+        inputs: $x$, shape `(n_0,)` or `(N, n_0)`; converted to the network's dtype.
 
     Returns:
-        A pair `(output, activations)`: the output layer's activations, shape `(n_output,)`, and
-        the list of every layer's activations $[a^{(0)}, a^{(1)}, \dots]$ (input included), for
-        inspecting what each layer computed.
-
-    Raises:
-        ValueError: If the network is empty, a layer's shapes do not match the previous layer, the
-            input has the wrong length, or a value is not finite.
+        `(output, activations)`: the output $a^{(L)}$ and every layer's activations
+        $[a^{(0)}, a^{(1)}, \dots, a^{(L)}]$, the inputs first (backpropagation needs them all).
 
     Examples:
         >>> network = initialize_network(2, 1, 2, 1)
@@ -230,29 +251,18 @@ def forward_propagate(
         >>> [a.shape for a in activations]
         [(2,), (2,), (1,)]
     """
-    if isinstance(network, dict) or not isinstance(network, Sequence):
-        raise TypeError(f"network must be a list of layers, got {type(network).__name__}")
-    if len(network) == 0:
-        raise ValueError("network must have at least one layer, got an empty list")
-    for index, layer in enumerate(network):
-        if not isinstance(layer, dict) or {"weights", "biases"} - set(layer):
-            raise ValueError(
-                f"layer {index} must be a dict with 'weights' and 'biases', got {layer!r}"
-            )
-    x = as_finite_array(inputs, "inputs", ndim=1)
-    expected = as_finite_array(network[0]["weights"], "layer 0 weights", ndim=2).shape[0]
-    if x.shape[0] != expected:
+    dtype = check_network(network)
+    x = as_finite_array(inputs, "inputs", dtype=dtype)
+    n_in = network[0]["weights"].shape[0]
+    if x.ndim not in (1, 2) or x.shape[-1] != n_in:
         raise ValueError(
-            f"inputs must have length {expected} (the first layer's number of weight rows), "
-            f"got length {x.shape[0]}"
+            f"inputs must have shape ({n_in},) or (N, {n_in}) to match the first layer's weights "
+            f"{network[0]['weights'].shape}, got {x.shape}"
         )
     activations = [x]
-    for index, layer in enumerate(network):
-        try:
-            z = compute_weighted_sum(activations[-1], layer["weights"], layer["biases"])
-        except ValueError as error:
-            raise ValueError(f"layer {index}: {error}") from None
-        activations.append(node_activation(z))
+    for layer in network:
+        z = activations[-1] @ layer["weights"] + layer["biases"]
+        activations.append(ACTIVATE[layer["activation"]](z))
     return activations[-1], activations
 
 
@@ -260,15 +270,12 @@ def draw_network(layer_sizes: Sequence[int], ax: Axes | None = None) -> Axes:
     """Draw the structure of a fully connected network: one circle per neuron, one line per weight.
 
     Args:
-        layer_sizes: Neurons per layer, input layer first, e.g. `[5, 3, 2, 3, 1]`.
+        layer_sizes: Neurons per layer, input layer first, at least two ints $\\ge 1$, e.g.
+            `[5, 3, 2, 3, 1]`.
         ax: Matplotlib axes to draw on; a new figure is created if omitted.
 
     Returns:
         The axes, with one circle patch per neuron and one line per connection.
-
-    Raises:
-        TypeError: If a size is not an int.
-        ValueError: If fewer than two layers are given or a size is below 1.
 
     Examples:
         >>> ax = draw_network([2, 2, 1])

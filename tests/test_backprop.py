@@ -1,5 +1,5 @@
-"""Tests for dlguide.backprop: gradients against finite differences and tf.GradientTape, training
-steps against keras.optimizers.SGD, and rejection of bad input (partly fuzzed with hypothesis)."""
+"""Tests for dlguide.backprop: gradients against tf.GradientTape and finite differences, training
+steps against keras.optimizers.SGD, then table-driven and fuzzed bad input."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ import pytest
 import tensorflow as tf
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from test_neurons import BAD_NETWORKS  # the malformed networks every entry point rejects
 
+from dlguide import activations as act
 from dlguide import backprop as bp
+from dlguide.neurons import dense, forward_propagate, init_network
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -59,8 +62,8 @@ def to_keras(network, dtype="float32"):
             for layer in network
         ]
     )
-    for dense, layer in zip(model.layers, network, strict=True):
-        dense.set_weights([layer["weights"], layer["biases"]])
+    for keras_layer, layer in zip(model.layers, network, strict=True):
+        keras_layer.set_weights([layer["weights"], layer["biases"]])
     return model
 
 
@@ -75,28 +78,12 @@ KERAS_LOSSES = {
 # forward pass
 
 
-def test_chapter1_network_output_matches_neurons_module():
-    # the chapter-1 network: 2-2-1 sigmoid, x = (0.5, 0.85); its output 0.7159 is quoted to 4 places
-    network = [
-        bp.dense([[0.9, 0.46], [0.42, 0.92]], [0.06, 0.34], "sigmoid"),
-        bp.dense([[0.66], [0.05]], [0.42], "sigmoid"),
-    ]
-    out = bp.predict(network, [[0.5, 0.85]])
-    assert out.shape == (1, 1)
-    assert abs(out[0, 0] - 0.7159) < 5e-5
-    neurons = pytest.importorskip("dlguide.neurons")
-    reference, _ = neurons.forward_propagate(
-        [{"weights": layer["weights"], "biases": layer["biases"]} for layer in network], [0.5, 0.85]
-    )
-    np.testing.assert_allclose(out[0], reference, rtol=1e-12)  # same float64 arithmetic
-
-
 @pytest.mark.parametrize(("sizes", "activations", "loss"), CONFIGS, ids=IDS)
 def test_forward_and_loss_match_keras(sizes, activations, loss):
-    net = bp.init_network(sizes, activations, seed=1, dtype=np.float32)
+    net = init_network(sizes, activations, seed=1, dtype=np.float32)
     x, y = make_data(sizes, loss, dtype=np.float32)
     model = to_keras(net)
-    ours = bp.predict(net, x)
+    ours, _ = forward_propagate(net, x)
     assert ours.dtype == np.float32
     theirs = model(x).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)  # float32 rounding
@@ -111,7 +98,7 @@ def test_forward_and_loss_match_keras(sizes, activations, loss):
 
 @pytest.mark.parametrize(("sizes", "activations", "loss"), CONFIGS, ids=IDS)
 def test_gradients_match_central_differences_float64(sizes, activations, loss):
-    net = bp.init_network(sizes, activations, seed=2)
+    net = init_network(sizes, activations, seed=2)
     x, y = make_data(sizes, loss, seed=3)
     error = bp.gradient_check(net, x, y, loss)
     # central differences with eps=1e-6 are accurate to ~1e-9 relative in float64
@@ -120,7 +107,7 @@ def test_gradients_match_central_differences_float64(sizes, activations, loss):
 
 @pytest.mark.parametrize(("sizes", "activations", "loss"), CONFIGS, ids=IDS)
 def test_gradients_match_gradient_tape_float32(sizes, activations, loss):
-    net = bp.init_network(sizes, activations, seed=4, dtype=np.float32)
+    net = init_network(sizes, activations, seed=4, dtype=np.float32)
     x, y = make_data(sizes, loss, seed=5, dtype=np.float32)
     loss_value, ours = bp.gradients(net, x, y, loss)
     assert all(g["weights"].dtype == np.float32 for g in ours)
@@ -140,15 +127,15 @@ def test_gradients_match_gradient_tape_float32(sizes, activations, loss):
 def test_backward_reproduces_hand_computed_deltas():
     # chapter-1 network, target 1, L = (a - 1)^2: the delta terms written out with the chain rule
     net = [
-        bp.dense([[0.9, 0.46], [0.42, 0.92]], [0.06, 0.34], "sigmoid"),
-        bp.dense([[0.66], [0.05]], [0.42], "sigmoid"),
+        dense([[0.9, 0.46], [0.42, 0.92]], [0.06, 0.34], "sigmoid"),
+        dense([[0.66], [0.05]], [0.42], "sigmoid"),
     ]
     x = np.array([[0.5, 0.85]])
-    zs, acts = bp.forward(net, x)
+    _, acts = forward_propagate(net, x)
     h, out = acts[1][0], acts[2][0, 0]
     delta_out = 2 * (out - 1.0) * out * (1 - out)
     delta_hidden = delta_out * net[1]["weights"][:, 0] * h * (1 - h)
-    grads = bp.backward(net, zs, acts, [[1.0]], "mse")
+    grads = bp.backward(net, acts, np.array([[1.0]]), "mse")
     np.testing.assert_allclose(grads[1]["weights"][:, 0], delta_out * h, rtol=1e-12)
     np.testing.assert_allclose(grads[1]["biases"], [delta_out], rtol=1e-12)
     np.testing.assert_allclose(grads[0]["weights"], np.outer(x[0], delta_hidden), rtol=1e-12)
@@ -159,37 +146,38 @@ def test_chain_gradient_is_product_of_local_derivatives():
     # dL/dw1 of a chain of 1-neuron sigmoid layers:
     # 2(a_n - t) * prod_k sigma'(z_k) * prod_{k>1} w_k * x
     weights, biases = [0.15] + [0.45] * 5, [0.4] + [0.65] * 5
-    net = [bp.dense([[w]], [b], "sigmoid") for w, b in zip(weights, biases, strict=True)]
+    net = [dense([[w]], [b], "sigmoid") for w, b in zip(weights, biases, strict=True)]
     x, t = 0.1, 0.25
-    _, acts = bp.forward(net, [[x]])
+    _, acts = forward_propagate(net, [[x]])
     a = [float(v[0, 0]) for v in acts[1:]]
     expected = 2 * (a[-1] - t) * np.prod([ak * (1 - ak) for ak in a]) * np.prod(weights[1:]) * x
     _, grads = bp.gradients(net, [[x]], [[t]], "mse")
     assert grads[0]["weights"][0, 0] == pytest.approx(expected, rel=1e-12)
 
 
-def test_output_delta_shortcut_equals_general_chain_rule():
-    # sigmoid + BCE and softmax + CCE use delta = (a - y)/N(K); it must equal dL/da * f'(z)
+def test_cross_entropy_shortcut_equals_general_chain_rule():
+    # sigmoid + BCE and softmax + CCE use delta = (a - y)/N(K); it must equal dL/da * f'(z), with
+    # dL/da differentiated from compute_loss and f'(z) from dlguide.activations
     rng = np.random.default_rng(0)
-    z = rng.normal(size=(5, 3))
-    y_bin = rng.integers(0, 2, size=(5, 3)).astype(float)
-    a = bp.activate(z, "sigmoid")
-    general = bp.activation_backward(
-        bp.loss_gradient(a, y_bin, "binary_crossentropy"), z, a, "sigmoid"
-    )
-    shortcut = bp.output_delta(z, a, y_bin, "sigmoid", "binary_crossentropy")
-    np.testing.assert_allclose(shortcut, general, rtol=1e-10)
-    y_hot = np.eye(3)[[0, 2, 1, 1, 0]]
-    a = bp.activate(z, "softmax")
-    general = bp.activation_backward(
-        bp.loss_gradient(a, y_hot, "categorical_crossentropy"), z, a, "softmax"
-    )
-    shortcut = bp.output_delta(z, a, y_hot, "softmax", "categorical_crossentropy")
-    np.testing.assert_allclose(shortcut, general, rtol=1e-10, atol=1e-15)
+    w, x = rng.normal(size=(4, 3)), rng.normal(size=(5, 4))
+    z = x @ w
+    for name, loss, y in [
+        ("sigmoid", "binary_crossentropy", rng.integers(0, 2, size=(5, 3)).astype(float)),
+        ("softmax", "categorical_crossentropy", np.eye(3)[[0, 2, 1, 1, 0]]),
+    ]:
+        net = [dense(w, np.zeros(3), name)]
+        a, acts = forward_propagate(net, x)
+        if loss == "binary_crossentropy":
+            dl_da = (a - y) / (a * (1 - a)) / a.size
+        else:
+            dl_da = -y / a / len(a)
+        general = np.stack([act.get(name).jvp(z[i], dl_da[i]) for i in range(len(z))])
+        shortcut = bp.backward(net, acts, y, loss)[0]["weights"]
+        np.testing.assert_allclose(shortcut, x.T @ general, rtol=1e-10, atol=1e-15)
 
 
 def test_numerical_gradients_leave_network_unchanged():
-    net = bp.init_network([2, 3, 1], "tanh", seed=0)
+    net = init_network([2, 3, 1], "tanh", seed=0)
     before = [layer["weights"].copy() for layer in net]
     bp.numerical_gradients(net, XOR_X, XOR_Y, "mse")
     for layer, w in zip(net, before, strict=True):
@@ -198,13 +186,8 @@ def test_numerical_gradients_leave_network_unchanged():
 
 def test_gradient_check_detects_a_wrong_gradient(monkeypatch):
     # a backward pass that forgets the sigmoid derivative must fail the check
-    net = bp.init_network([2, 3, 1], "sigmoid", seed=0)
-    original = bp._activation_backward
-
-    def broken(grad_a, z, a, name):
-        return grad_a if name == "sigmoid" else original(grad_a, z, a, name)
-
-    monkeypatch.setattr(bp, "_activation_backward", broken)
+    net = init_network([2, 3, 1], "sigmoid", seed=0)
+    monkeypatch.setitem(bp.ACTIVATION_BACKWARD, "sigmoid", lambda a, g: g)
     assert bp.gradient_check(net, XOR_X, XOR_Y, "mse") > 1e-2
 
 
@@ -228,7 +211,7 @@ def test_relative_error_values():
     ],
 )
 def test_train_matches_keras_sgd(sizes, activations, loss, batch_size, epochs):
-    net = bp.init_network(sizes, activations, seed=6, dtype=np.float32)
+    net = init_network(sizes, activations, seed=6, dtype=np.float32)
     x, y = make_data(sizes, loss, n=8, seed=7, dtype=np.float32)
     model = to_keras(net)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss=loss)
@@ -238,8 +221,8 @@ def test_train_matches_keras_sgd(sizes, activations, loss, batch_size, epochs):
     trained, history = bp.train(
         net, x, y, loss, learning_rate=0.5, epochs=epochs, batch_size=batch_size, shuffle=False
     )
-    for layer, dense in zip(trained, model.layers, strict=True):
-        w, b = dense.get_weights()
+    for layer, keras_layer in zip(trained, model.layers, strict=True):
+        w, b = keras_layer.get_weights()
         np.testing.assert_allclose(layer["weights"], w, rtol=1e-5, atol=1e-6)  # float32 rounding
         np.testing.assert_allclose(layer["biases"], b, rtol=1e-5, atol=1e-6)
     # per-epoch loss: Keras averages the batch losses weighted by batch size, as train does
@@ -247,7 +230,7 @@ def test_train_matches_keras_sgd(sizes, activations, loss, batch_size, epochs):
 
 
 def test_train_does_not_modify_its_input_and_sgd_step_is_pure():
-    net = bp.init_network([2, 2, 1], "sigmoid", seed=0, scale=1.0)
+    net = init_network([2, 2, 1], "sigmoid", seed=0, scale=1.0)
     before = [layer["weights"].copy() for layer in net]
     trained, _ = bp.train(net, XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=5)
     _, grads = bp.gradients(net, XOR_X, XOR_Y, "mse")
@@ -259,7 +242,7 @@ def test_train_does_not_modify_its_input_and_sgd_step_is_pure():
 
 
 def test_train_full_batch_equals_repeated_sgd_steps():
-    net = bp.init_network([2, 3, 1], ["tanh", "sigmoid"], seed=1)
+    net = init_network([2, 3, 1], ["tanh", "sigmoid"], seed=1)
     manual = net
     for _ in range(4):
         _, grads = bp.gradients(manual, XOR_X, XOR_Y, "binary_crossentropy")
@@ -273,7 +256,7 @@ def test_train_full_batch_equals_repeated_sgd_steps():
 
 
 def test_stopping_criterion():
-    net = bp.init_network([2, 4, 1], ["tanh", "sigmoid"], seed=0)
+    net = init_network([2, 4, 1], ["tanh", "sigmoid"], seed=0)
     _, history = bp.train(
         net, XOR_X, XOR_Y, "binary_crossentropy", learning_rate=1.0, epochs=20_000, tol=0.05
     )
@@ -287,7 +270,7 @@ def test_stopping_criterion():
 
 
 def test_minibatch_history_is_batch_weighted_mean():
-    net = bp.init_network([2, 3, 1], "sigmoid", seed=0)
+    net = init_network([2, 3, 1], "sigmoid", seed=0)
     x = np.vstack([XOR_X, XOR_X[:1]])  # 5 rows, batch size 2 -> batches of 2, 2, 1
     y = np.vstack([XOR_Y, XOR_Y[:1]])
     _, history = bp.train(
@@ -303,217 +286,327 @@ def test_minibatch_history_is_batch_weighted_mean():
 
 def test_xor_stuck_seed_outputs_one_half_for_two_inputs():
     # seed 0 (uniform(-1, 1) init, lr 0.1, MSE, full batch) gets stuck; chapter 3 shows it at length
-    net = bp.init_network([2, 2, 1], "sigmoid", seed=0, scale=1.0)
+    net = init_network([2, 2, 1], "sigmoid", seed=0, scale=1.0)
     trained, _ = bp.train(net, XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=30_000)
-    out = bp.predict(trained, XOR_X)[:, 0]
+    out = forward_propagate(trained, XOR_X)[0][:, 0]
     assert np.sum(np.abs(out - 0.5) < 0.02) == 2
     assert np.sum(np.abs(out - XOR_Y[:, 0]) < 0.1) == 2  # the other two are nearly right
 
 
 def test_train_raises_on_divergence():
-    net = bp.init_network([1, 1], "linear", seed=0)
+    net = init_network([1, 1], "linear", seed=0)
     x = np.linspace(-1, 1, 8)[:, None] * 1e3
     with pytest.raises(ValueError, match=r"diverged.*epoch"):
         bp.train(net, x, 2 * x, "mse", learning_rate=10.0, epochs=200)
 
 
 # -------------------------------------------------------------------------------------------------
-# bad input
+# bad input: every entry point checks its arguments once, at the door
 
 
 def _net():
-    return bp.init_network([2, 3, 1], "sigmoid", seed=0)
+    return init_network([2, 3, 1], "sigmoid", seed=0)
 
 
-@pytest.mark.parametrize(
-    ("call", "match"),
-    [
-        (lambda: bp.forward(_net(), np.ones((4, 3))), r"shape \(N, 2\).*got \(4, 3\)"),
-        (lambda: bp.forward(_net(), np.ones(2)), r"2 dimension.*got shape \(2,\)"),
-        (lambda: bp.forward(_net(), np.ones((0, 2))), "must not be empty"),
-        (lambda: bp.forward(_net(), [[np.nan, 1.0]]), "finite"),
-        (lambda: bp.forward(_net(), [[np.inf, 1.0]]), "finite"),
-        (lambda: bp.forward([], XOR_X), "at least one layer"),
-        (lambda: bp.gradients(_net(), XOR_X, XOR_Y[:3], "mse"), r"shape \(4, 1\).*got \(3, 1\)"),
-        (lambda: bp.gradients(_net(), XOR_X, XOR_Y, "hinge"), "unknown loss 'hinge'.*mse"),
-        (lambda: bp.gradients(_net(), XOR_X, XOR_Y * 2, "binary_crossentropy"), r"\[0, 1\]"),
-        (
-            lambda: bp.gradients(_net(), XOR_X, XOR_Y, "categorical_crossentropy"),
-            "needs a 'softmax' output layer, got a 'sigmoid'",
+def _softmax_net():
+    return init_network([2, 3, 2], ["tanh", "softmax"], seed=0)
+
+
+def _grads():
+    return bp.gradients(_net(), XOR_X, XOR_Y, "mse")[1]
+
+
+ONE_HOT = np.eye(2)[[0, 1, 1, 0]]
+BAD_CALLS = [
+    # gradients: shapes, names and the loss/output pairing
+    pytest.param(
+        lambda: bp.gradients(_net(), np.ones((4, 3)), XOR_Y, "mse"),
+        ValueError,
+        r"shape \(N, 2\).*got \(4, 3\)",
+        id="gradients-inputs-wrong-width",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), np.ones(2), XOR_Y, "mse"),
+        ValueError,
+        r"2 dimension.*got shape \(2,\)",
+        id="gradients-inputs-1-d",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), XOR_X, XOR_Y[:3], "mse"),
+        ValueError,
+        r"shape \(4, 1\).*got \(3, 1\)",
+        id="gradients-targets-too-few",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), XOR_X, np.ones((4, 2)), "mse"),
+        ValueError,
+        r"shape \(4, 1\).*got \(4, 2\)",
+        id="gradients-targets-too-wide",
+    ),
+    pytest.param(
+        lambda: bp.gradients([], XOR_X, XOR_Y, "mse"),
+        ValueError,
+        "at least one layer",
+        id="gradients-empty-network",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), XOR_X, XOR_Y, "hinge"),
+        ValueError,
+        "loss must be one of.*mse.*got 'hinge'",
+        id="gradients-unknown-loss",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), XOR_X, XOR_Y, None),
+        TypeError,
+        "loss must be a str",
+        id="gradients-loss-none",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), XOR_X, XOR_Y * 2, "binary_crossentropy"),
+        ValueError,
+        r"must lie in \[0, 1\]",
+        id="gradients-bce-targets-above-1",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), XOR_X, XOR_Y - 1, "binary_crossentropy"),
+        ValueError,
+        r"must lie in \[0, 1\]",
+        id="gradients-bce-targets-below-0",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), XOR_X, XOR_Y, "categorical_crossentropy"),
+        ValueError,
+        "needs a 'softmax' output layer, got a 'sigmoid'",
+        id="gradients-cce-sigmoid",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_softmax_net(), XOR_X, ONE_HOT, "binary_crossentropy"),
+        ValueError,
+        "needs a 'sigmoid' output layer, got a 'softmax'",
+        id="gradients-bce-softmax",
+    ),
+    pytest.param(
+        lambda: bp.gradients(
+            _softmax_net(), XOR_X, np.full((4, 2), 0.25), "categorical_crossentropy"
         ),
-        (lambda: bp.init_network([2, 3, 1], "swish"), "unknown activation 'swish'.*sigmoid"),
-        (lambda: bp.init_network([2, 3, 1], ["relu"]), "2 names.*got 1"),
-        (lambda: bp.init_network([2], "relu"), "at least the inputs and one layer"),
-        (lambda: bp.init_network([2, 0, 1], "relu"), "at least 1"),
-        (lambda: bp.init_network([2, 1], "relu", dtype=np.float16), "float32 or float64"),
-        (lambda: bp.init_network([2, 1], "relu", scale=-1.0), "positive"),
-        (lambda: bp.dense([[1.0, 2.0]], [0.0], "relu"), r"expected shape \(2,\), got \(1,\)"),
-        (lambda: bp.dense([[1.0]], [0.0], "gelu"), "unknown activation 'gelu'"),
-        (lambda: bp.dense([[np.nan]], [0.0], "relu"), "finite"),
-        (lambda: bp.activate(np.ones((2, 2)), "elu"), "unknown activation"),
-        (lambda: bp.activate(np.ones(3), "relu"), r"2 dimension.*got shape \(3,\)"),
-        (lambda: bp.activate(np.array([[np.inf]]), "relu"), "finite"),
-        (
-            lambda: bp.activation_backward(
-                np.ones((2, 2)), np.ones((2, 3)), np.ones((2, 2)), "relu"
-            ),
-            "same shape",
+        ValueError,
+        "summing to 1",
+        id="gradients-cce-rows-not-summing-to-1",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net()[0], XOR_X, XOR_Y, "mse"),
+        TypeError,
+        "list of layer dicts",
+        id="gradients-layer-not-network",
+    ),
+    pytest.param(
+        lambda: bp.gradients(_net(), [["a", "b"]], [[1.0]], "mse"),
+        TypeError,
+        "numeric",
+        id="gradients-string-inputs",
+    ),
+    # numerical_gradients and gradient_check: the step
+    pytest.param(
+        lambda: bp.gradient_check(_net(), XOR_X, XOR_Y, "mse", eps=0.0),
+        ValueError,
+        "eps must be > 0",
+        id="gradient-check-eps-zero",
+    ),
+    pytest.param(
+        lambda: bp.numerical_gradients(_net(), XOR_X, XOR_Y, "mse", eps=np.nan),
+        ValueError,
+        "eps must be finite",
+        id="numerical-eps-nan",
+    ),
+    pytest.param(
+        lambda: bp.numerical_gradients(_net(), XOR_X, XOR_Y, "mse", eps="small"),
+        TypeError,
+        "eps must be a real number",
+        id="numerical-eps-string",
+    ),
+    pytest.param(
+        lambda: bp.gradient_check(_net(), np.empty((0, 2)), np.empty((0, 1)), "mse"),
+        ValueError,
+        "inputs must not be empty",
+        id="gradient-check-empty",
+    ),
+    pytest.param(
+        lambda: bp.gradient_check(_net(), XOR_X, XOR_Y, "cross_entropy"),
+        ValueError,
+        "got 'cross_entropy'",
+        id="gradient-check-unknown-loss",
+    ),
+    # relative_error
+    pytest.param(
+        lambda: bp.relative_error([], []), ValueError, "non-empty list", id="relerr-empty"
+    ),
+    pytest.param(
+        lambda: bp.relative_error({"weights": 1}, {"weights": 1}),
+        ValueError,
+        "non-empty list",
+        id="relerr-dict",
+    ),
+    pytest.param(
+        lambda: bp.relative_error([{"weights": np.ones(1)}], [{"weights": np.ones(1)}]),
+        ValueError,
+        "'weights' and 'biases'",
+        id="relerr-missing-biases",
+    ),
+    pytest.param(
+        lambda: bp.relative_error(
+            [{"weights": np.ones((1, 1)), "biases": np.ones(1)}],
+            [{"weights": np.ones((1, 2)), "biases": np.ones(1)}],
         ),
-        (lambda: bp.compute_loss(np.ones((2, 1)), np.ones((3, 1)), "mse"), "same shape"),
-        (
-            lambda: bp.compute_loss(np.ones((2, 1)) * 2, np.ones((2, 1)), "binary_crossentropy"),
-            r"probabilities in \[0, 1\]",
+        ValueError,
+        "same shapes",
+        id="relerr-shapes-differ",
+    ),
+    pytest.param(
+        lambda: bp.relative_error(
+            [{"weights": np.full((1, 1), np.nan), "biases": np.ones(1)}],
+            [{"weights": np.ones((1, 1)), "biases": np.ones(1)}],
         ),
-        (lambda: bp.loss_gradient(np.ones((0, 1)), np.ones((0, 1)), "mse"), "empty"),
-        (
-            lambda: bp.compute_loss(
-                np.full((2, 2), 0.5), np.ones((2, 2)), "categorical_crossentropy"
-            ),
-            "summing to 1",
-        ),
-        (
-            lambda: bp.output_delta(
-                np.ones((1, 1)), np.ones((1, 1)) / 2, [[1.0]], "relu", "binary_crossentropy"
-            ),
-            "needs a 'sigmoid' output",
-        ),
-        (lambda: bp.gradient_check(_net(), XOR_X, XOR_Y, "mse", eps=0.0), "eps must be a positive"),
-        (lambda: bp.numerical_gradients(_net(), XOR_X, XOR_Y, "mse", eps=np.nan), "eps"),
-        (lambda: bp.relative_error([], []), "non-empty list"),
-        (
-            lambda: bp.relative_error(
-                [{"weights": np.ones((1, 1)), "biases": np.ones(1)}],
-                [{"weights": np.ones((1, 2)), "biases": np.ones(1)}],
-            ),
-            "same shapes",
-        ),
-        (
-            lambda: bp.sgd_step(_net(), [{"weights": np.ones((2, 3)), "biases": np.ones(3)}], 0.1),
-            "one entry per layer",
-        ),
-        (
-            lambda: bp.sgd_step(_net(), bp.gradients(_net(), XOR_X, XOR_Y, "mse")[1], -1.0),
-            "positive",
-        ),
-        (lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=0), "at least 1"),
-        (lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.0, epochs=1), "positive"),
-        (
-            lambda: bp.train(
-                _net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1, batch_size=0
-            ),
-            "at least 1",
-        ),
-        (
-            lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1, tol=-1.0),
-            "tol",
-        ),
-        (
-            lambda: bp.train(
-                _net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1, monitor="acc"
-            ),
-            "unknown monitor",
-        ),
-        (lambda: bp.backward(_net(), [], [XOR_X], XOR_Y, "mse"), "expected 2 zs and 3 activations"),
-    ],
-)
-def test_bad_input_raises_value_error(call, match):
-    with pytest.raises(ValueError, match=match):
+        ValueError,
+        "finite",
+        id="relerr-nan",
+    ),
+    # sgd_step
+    pytest.param(
+        lambda: bp.sgd_step(_net(), _grads()[:1], 0.1),
+        ValueError,
+        "one entry per layer",
+        id="sgd-step-too-few-grads",
+    ),
+    pytest.param(
+        lambda: bp.sgd_step(_net(), _grads()[::-1], 0.1),
+        ValueError,
+        "shapes of the layers",
+        id="sgd-step-grads-swapped",
+    ),
+    pytest.param(
+        lambda: bp.sgd_step(_net(), _grads(), -1.0), ValueError, "> 0", id="sgd-step-negative-rate"
+    ),
+    pytest.param(
+        lambda: bp.sgd_step(_net(), _grads(), "0.1"),
+        TypeError,
+        "learning_rate must be a real",
+        id="sgd-step-string-rate",
+    ),
+    pytest.param(
+        lambda: bp.sgd_step([], [], 0.1), ValueError, "at least one layer", id="sgd-step-empty"
+    ),
+    # train
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=0),
+        ValueError,
+        "epochs must be at least 1",
+        id="train-zero-epochs",
+    ),
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=2.5),
+        TypeError,
+        "epochs must be an int",
+        id="train-float-epochs",
+    ),
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.0, epochs=1),
+        ValueError,
+        "learning_rate must be > 0",
+        id="train-zero-rate",
+    ),
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1, batch_size=0),
+        ValueError,
+        "batch_size must be at least 1",
+        id="train-zero-batch",
+    ),
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1, batch_size=2.0),
+        TypeError,
+        "batch_size must be an int",
+        id="train-float-batch",
+    ),
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1, tol=-1.0),
+        ValueError,
+        "tol must be None or >= 0",
+        id="train-negative-tol",
+    ),
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1, monitor="acc"),
+        ValueError,
+        "monitor must be one of",
+        id="train-unknown-monitor",
+    ),
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1, shuffle=1),
+        TypeError,
+        "shuffle must be True or False",
+        id="train-shuffle-int",
+    ),
+    pytest.param(
+        lambda: bp.train(_net(), XOR_X, XOR_Y, "hinge", learning_rate=0.1, epochs=1),
+        ValueError,
+        "got 'hinge'",
+        id="train-unknown-loss",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "match"), BAD_CALLS)
+def test_entry_points_reject_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
         call()
 
 
 NAN_X = np.where(XOR_X == 1.0, np.nan, XOR_X)
-BAD_ARRAYS = {  # variant -> (inputs, targets, expected message)
-    "non-finite inputs": (NAN_X, XOR_Y, "inputs must contain only finite values"),
-    "non-finite targets": (
+BAD_ARRAYS = {  # variant -> (inputs, targets, error, expected message)
+    "nan-inputs": (NAN_X, XOR_Y, ValueError, "inputs must contain only finite values"),
+    "inf-inputs": (
+        np.where(XOR_X == 1.0, np.inf, XOR_X),
+        XOR_Y,
+        ValueError,
+        "inputs must contain only finite values",
+    ),
+    "inf-targets": (
         XOR_X,
         np.where(XOR_Y == 1, np.inf, XOR_Y),
-        "targets must contain only finite values",
+        ValueError,
+        "targets must contain only finite",
     ),
-    "empty": (np.empty((0, 2)), np.empty((0, 1)), "must not be empty"),
-    "1-D inputs": (XOR_X.ravel(), XOR_Y, r"inputs must have 2 dimension\(s\), got shape \(8,\)"),
-    "1-D targets": (XOR_X, XOR_Y.ravel(), r"targets must have 2 dimension\(s\), got shape \(4,\)"),
+    "empty": (np.empty((0, 2)), np.empty((0, 1)), ValueError, "must not be empty"),
+    "1-d-inputs": (XOR_X.ravel(), XOR_Y, ValueError, r"inputs must have 2 dimension\(s\)"),
+    "1-d-targets": (XOR_X, XOR_Y.ravel(), ValueError, r"targets must have 2 dimension\(s\)"),
+    "string-targets": (XOR_X, [["a"]] * 4, TypeError, "targets must hold numbers"),
+    "ragged-inputs": ([[0.0, 1.0], [1.0]], XOR_Y[:2], TypeError, "inputs must hold numbers"),
 }
 DATA_FUNCTIONS = {
     "gradients": lambda x, y: bp.gradients(_net(), x, y, "mse"),
     "numerical_gradients": lambda x, y: bp.numerical_gradients(_net(), x, y, "mse"),
     "gradient_check": lambda x, y: bp.gradient_check(_net(), x, y, "mse"),
     "train": lambda x, y: bp.train(_net(), x, y, "mse", learning_rate=0.1, epochs=1),
-    "backward": lambda x, y: bp.backward(_net(), *bp.forward(_net(), XOR_X), y, "mse"),
-    "compute_loss": lambda x, y: bp.compute_loss(x, y, "mse"),
-    "loss_gradient": lambda x, y: bp.loss_gradient(x, y, "mse"),
 }
 
 
 @pytest.mark.parametrize(
     ("function", "variant"),
-    [
-        (function, variant)
-        for function in DATA_FUNCTIONS
-        for variant in BAD_ARRAYS
-        # backward takes the forward pass's activations, not inputs
-        if not (function == "backward" and "inputs" in variant)
-    ],
+    [pytest.param(f, v, id=f"{f}-{v}") for f in DATA_FUNCTIONS for v in BAD_ARRAYS],
 )
 def test_every_data_function_rejects_bad_arrays(function, variant):
-    x, y, match = BAD_ARRAYS[variant]
-    if function in ("compute_loss", "loss_gradient"):  # these take outputs of shape (N, 1)
-        if x.ndim == 2:
-            x = x[:, :1]
-        match = match.replace("inputs", "outputs")
-    with pytest.raises(ValueError, match=match):
+    x, y, error, match = BAD_ARRAYS[variant]
+    with pytest.raises(error, match=match):
         DATA_FUNCTIONS[function](x, y)
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda bad: bp.forward(_net(), bad),
-        lambda bad: bp.predict(_net(), bad),
-        lambda bad: bp.activate(bad, "tanh"),
-        lambda bad: bp.activation_backward(bad, bad, bad, "tanh"),
-        lambda bad: bp.output_delta(bad, bad, bad, "linear", "mse"),
-        lambda bad: bp.dense(bad, [0.0, 0.0], "tanh"),
-    ],
-)
-@pytest.mark.parametrize(
-    ("bad", "match"),
-    [
-        (np.array([[0.5, np.nan]]), "finite"),
-        (np.array([[0.5, -np.inf]]), "finite"),
-        (np.empty((0, 2)), "empty"),
-        (np.array([0.5, 0.5]), r"2 dimension\(s\)"),
-    ],
-)
-def test_array_functions_reject_nan_empty_and_wrong_ndim(call, bad, match):
-    with pytest.raises(ValueError, match=match):
-        call(bad)
-
-
-def test_malformed_networks_are_rejected():
-    good = _net()
-    wrong_chain = [good[0], bp.dense(np.ones((2, 1)), [0.0], "sigmoid")]
-    with pytest.raises(ValueError, match=r"must have 3 rows.*got shape \(2, 1\)"):
-        bp.predict(wrong_chain, XOR_X)
-    mixed = [good[0], {**good[1], "weights": good[1]["weights"].astype(np.float32)}]
-    with pytest.raises(ValueError, match="share one dtype"):
-        bp.predict(mixed, XOR_X)
-    with pytest.raises(ValueError, match="unknown activation of network"):
-        bp.predict([{**good[0], "activation": "Sigmoid"}, good[1]], XOR_X)
-    with pytest.raises(ValueError, match="missing"):
-        bp.predict([{"weights": good[0]["weights"]}, good[1]], XOR_X)
-    with pytest.raises(ValueError, match="finite"):
-        bp.predict([{**good[0], "biases": np.array([0.0, np.nan, 0.0])}, good[1]], XOR_X)
-
-
-def test_wrong_types_raise_type_error():
-    with pytest.raises(TypeError, match="list of layer dicts"):
-        bp.predict(_net()[0], XOR_X)
-    with pytest.raises(TypeError, match="numeric"):
-        bp.predict(_net(), [["a", "b"]])
-    with pytest.raises(TypeError, match="loss must be a str"):
-        bp.gradients(_net(), XOR_X, XOR_Y, None)
-    with pytest.raises(TypeError, match="epochs must be an int"):
-        bp.train(_net(), XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=2.5)
+@pytest.mark.parametrize(("network", "error", "match"), BAD_NETWORKS)
+@pytest.mark.parametrize("function", ["gradients", "train"])
+def test_entry_points_reject_malformed_networks(function, network, error, match):
+    call = {
+        "gradients": lambda: bp.gradients(network, XOR_X, XOR_Y, "mse"),
+        "train": lambda: bp.train(network, XOR_X, XOR_Y, "mse", learning_rate=0.1, epochs=1),
+    }[function]
+    with pytest.raises(error, match=match):
+        call()
 
 
 # -------------------------------------------------------------------------------------------------
@@ -529,11 +622,11 @@ def problems(draw):
     sizes = draw(st.lists(st.integers(1, 4), min_size=2, max_size=5))
     hidden = draw(st.lists(ACTIVATION_NAMES, min_size=len(sizes) - 2, max_size=len(sizes) - 2))
     output = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": "softmax"}.get(
-        loss, draw(st.sampled_from(bp.ACTIVATIONS))
+        loss, draw(st.sampled_from(["sigmoid", "tanh", "relu", "linear", "softmax"]))
     )
     seed = draw(st.integers(0, 2**32 - 1))
     n = draw(st.integers(1, 5))
-    net = bp.init_network(sizes, [*hidden, output], seed=seed)
+    net = init_network(sizes, [*hidden, output], seed=seed)
     x, y = make_data(sizes, loss, n=n, seed=seed)
     return net, x, y, loss
 
@@ -542,11 +635,20 @@ def problems(draw):
 @given(problems())
 def test_fuzz_gradient_check_agrees(problem):
     net, x, y, loss = problem
-    zs, _ = bp.forward(net, x)
+    _, acts = forward_propagate(net, x)
+    zs = [a @ layer["weights"] + layer["biases"] for a, layer in zip(acts, net, strict=False)]
     relu_zs = [z for z, layer in zip(zs, net, strict=True) if layer["activation"] == "relu"]
     # a finite difference straddling a ReLU kink is not a derivative: keep clear of it
     assume(all(np.min(np.abs(z)) > 1e-4 for z in relu_zs))
-    assert bp.gradient_check(net, x, y, loss) < 1e-6  # float64 central differences, eps=1e-6
+    numeric = bp.numerical_gradients(net, x, y, loss)
+    _, analytic = bp.gradients(net, x, y, loss)
+    # float64 central differences, eps=1e-6, agree to ~1e-9 relative. When every gradient is 0
+    # (all ReLUs dead, or a flat sigmoid) the relative error compares rounding noise (~1e-11)
+    # with 0, so that case is checked in absolute terms instead.
+    if max(np.abs(g[k]).max() for g in analytic for k in ("weights", "biases")) < 1e-9:
+        assert all(np.abs(g[k]).max() < 1e-9 for g in numeric for k in ("weights", "biases"))
+    else:
+        assert bp.relative_error(analytic, numeric) < 1e-6
 
 
 @settings(max_examples=60, deadline=None)
@@ -577,10 +679,3 @@ def test_fuzz_gradient_check_rejects_wrong_shapes(problem, delta, which):
         arrays[which] = np.eye(new_cols)[np.zeros(array.shape[0], dtype=int)]
     with pytest.raises(ValueError, match=f"{which} must have shape"):
         bp.gradient_check(net, arrays["inputs"], arrays["targets"], loss)
-
-
-def test_gradient_check_rejects_empty_and_unknown_loss():
-    with pytest.raises(ValueError, match="inputs must not be empty"):
-        bp.gradient_check(_net(), np.empty((0, 2)), np.empty((0, 1)), "mse")
-    with pytest.raises(ValueError, match="unknown loss 'cross_entropy'"):
-        bp.gradient_check(_net(), XOR_X, XOR_Y, "cross_entropy")

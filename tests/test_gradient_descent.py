@@ -127,7 +127,7 @@ def test_start_below_threshold_takes_no_step() -> None:
         ({"w0": np.ones((2, 1))}, ValueError, r"w0 must have 1 dimension\(s\), got shape \(2, 1\)"),
         ({"w0": np.ones(0)}, ValueError, r"w0 must not be empty, got shape \(0,\)"),
         ({"w0": np.array([1.0, np.nan])}, ValueError, "w0 must contain only finite values"),
-        ({"w0": "ab"}, TypeError, "w0 must be numeric"),
+        ({"w0": "ab"}, TypeError, "w0 must hold numbers"),
         ({"learning_rate": 0.0}, ValueError, "learning_rate must be > 0, got 0.0"),
         ({"learning_rate": float("inf")}, ValueError, "learning_rate must be finite, got inf"),
         ({"learning_rate": "0.1"}, TypeError, "learning_rate must be a real number, got str"),

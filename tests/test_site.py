@@ -87,8 +87,8 @@ def test_api_page_documents_the_public_functions(site: Path):
     soup = html(site, "api/neurons")
     ids = {tag.get("id") for tag in soup.find_all(id=True)}
     for name in (
-        "compute_weighted_sum",
-        "node_activation",
+        "dense",
+        "init_network",
         "initialize_network",
         "forward_propagate",
     ):

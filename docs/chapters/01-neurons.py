@@ -16,7 +16,7 @@
 # sum, a bias and an activation function are; how inputs travel through input, hidden and output
 # layers (forward propagation); and how to check a hand computation against NumPy and Keras.
 #
-# **Runs on:** any CPU, in seconds. **Uses:** NumPy, Keras, matplotlib and
+# **Runs on:** any CPU; the run stamp at the end of the page says how long it took. **Uses:** NumPy, Keras, matplotlib and
 # [`dlguide.neurons`](../api/neurons.md).
 
 # %% [markdown]
@@ -58,12 +58,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from dlguide.neurons import (
-    draw_network,
-    forward_propagate,
-    initialize_network,
-    layer_from_weights,
-)
+from dlguide.neurons import dense, draw_network, forward_propagate, initialize_network
 
 keras.utils.set_random_seed(seed)
 
@@ -105,19 +100,17 @@ output_by_hand = sigmoid(z2)
 print(f"z11 = {z11:.4f}   a11 = {a11:.4f}")
 print(f"z12 = {z12:.4f}   a12 = {a12:.4f}")
 print(f"z2  = {z2:.4f}   output = {output_by_hand:.4f}")
-
-# %% [markdown]
-# So $z_{1,1} = 0.867$, $z_{1,2} = 1.352$, $a_{1,1} = 0.7041$, $a_{1,2} = 0.7945$,
-# $z_2 = 0.9244$, and the network outputs **0.7159**. The next cell checks each of those numbers,
-# so this page cannot go on claiming them if the code ever disagrees.
-
-# %%
 assert round(z11, 3) == 0.867
 assert round(z12, 3) == 1.352
 assert round(a11, 4) == 0.7041
 assert round(a12, 4) == 0.7945
 assert round(z2, 4) == 0.9244
 assert round(output_by_hand, 4) == 0.7159
+
+
+# %% [markdown]
+# The cell also asserts every value it prints, so this page cannot go on showing numbers the code
+# no longer computes. Keep the output, **0.7159**, in mind: NumPy and Keras must reproduce it.
 
 # %% [markdown]
 # ## The same network with `dlguide`
@@ -127,14 +120,15 @@ assert round(output_by_hand, 4) == 0.7159
 #
 # $$ z = x W + b, \qquad a = \sigma(z). $$
 #
-# [`layer_from_weights`][dlguide.neurons.layer_from_weights] builds a layer from such arrays and
-# checks that their shapes agree. [`forward_propagate`][dlguide.neurons.forward_propagate] runs
-# the layers in order and returns the output together with every layer's activations.
+# [`dense`][dlguide.neurons.dense] builds a layer from such arrays, with the sigmoid as its
+# activation unless you name another, and checks that their shapes agree.
+# [`forward_propagate`][dlguide.neurons.forward_propagate] runs the layers in order and returns the
+# output together with every layer's activations.
 
 # %%
 network = [
-    layer_from_weights(weights=[[w1, w3], [w2, w4]], biases=[b11, b12]),
-    layer_from_weights(weights=[[w5], [w6]], biases=[b2]),
+    dense(weights=[[w1, w3], [w2, w4]], biases=[b11, b12], activation="sigmoid"),
+    dense(weights=[[w5], [w6]], biases=[b2], activation="sigmoid"),
 ]
 output_numpy, activations = forward_propagate(network, [x1, x2])
 
@@ -163,6 +157,9 @@ model = keras.Sequential(
 model.set_weights([layer[key] for layer in network for key in ("weights", "biases")])
 output_keras = model.predict(np.array([[x1, x2]]), verbose=0)[0]
 
+assert abs(output_numpy[0] - output_by_hand) < 1e-12
+assert abs(float(output_keras[0]) - output_by_hand) < 1e-6
+assert round(float(output_numpy[0]), 4) == 0.7159
 pd.DataFrame(
     {
         "computed by": ["hand (math)", "dlguide (NumPy)", "Keras Dense"],
@@ -170,14 +167,10 @@ pd.DataFrame(
     }
 )
 
+
 # %% [markdown]
 # All three agree. Keras computes in 32-bit floats, so agreement to $10^{-6}$ is what you can ask
 # for; the hand computation and NumPy both use 64-bit floats and agree far more closely.
-
-# %%
-assert abs(output_numpy[0] - output_by_hand) < 1e-12
-assert abs(float(output_keras[0]) - output_by_hand) < 1e-6
-assert round(float(output_numpy[0]), 4) == 0.7159
 
 # %% [markdown]
 # ## A bigger network
@@ -220,14 +213,13 @@ output, activations = forward_propagate(big_network, inputs)
 
 for name, values in zip(["input", "hidden 1", "hidden 2", "hidden 3", "output"], activations):
     print(f"{name:>8}: {np.round(values, 4)}")
+assert [a.shape for a in activations] == [(5,), (3,), (2,), (3,), (1,)]
+assert all(np.all((a > 0) & (a < 1)) for a in activations[1:])
+
 
 # %% [markdown]
 # The shapes follow the structure, and every activation after the input lies in $(0, 1)$: that is
 # the sigmoid's range.
-
-# %%
-assert [a.shape for a in activations] == [(5,), (3,), (2,), (3,), (1,)]
-assert all(np.all((a > 0) & (a < 1)) for a in activations[1:])
 
 # %% [markdown]
 # ## When the input does not fit

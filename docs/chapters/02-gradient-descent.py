@@ -18,7 +18,7 @@
 # batch, mini-batch and stochastic gradient descent; and the optimizers SGD, momentum, Nesterov,
 # Adagrad, RMSprop and Adam, from scratch and step for step equal to `keras.optimizers`.
 #
-# **Runs on:** any CPU, in under a minute. **Uses:** NumPy, pandas, matplotlib, Keras,
+# **Runs on:** any CPU; the run stamp at the end of the page says how long it took. **Uses:** NumPy, pandas, matplotlib, Keras,
 # [`dlguide.gradient_descent`](../api/gradient_descent.md) and
 # [`dlguide.optimizers`](../api/optimizers.md).
 
@@ -53,7 +53,7 @@ keras.utils.set_random_seed(seed)
 #
 # $$ w_{k+1} = w_k - \eta \, \nabla J(w_k). $$
 #
-# The step size $\eta > 0$ is the **learning rate**. Take the course's bowl
+# The step size $\eta > 0$ is the **learning rate**. Take the [course](../sources.md)'s bowl
 # $J(w, b) = w^2 + b^2 + 6$. Its gradient is $(2w, 2b)$ and its minimum is $J = 6$ at
 # $(0, 0)$. Along the line $b = 0$ it is a function of one variable, $J(w) = w^2 + 6$, and the
 # update becomes
@@ -63,8 +63,24 @@ keras.utils.set_random_seed(seed)
 # Everything depends on the factor $r = 1 - 2\eta$. If $0 < r < 1$, $w$ shrinks towards 0
 # steadily; if $r$ is close to 1, it crawls. If $-1 < r < 0$, $w$ flips sign every step but still
 # shrinks: it oscillates. If $|r| > 1$, it grows: gradient descent diverges.
-# [`gradient_descent`][dlguide.gradient_descent.gradient_descent] runs the loop and returns every
-# iterate. Try four learning rates for 10 steps from $w_0 = 3$:
+#
+# The loop itself is two lines: evaluate the gradient where you are, step against it.
+
+
+# %%
+def descend(grad, w0, learning_rate, steps):
+    path = [w0]
+    for _ in range(steps):
+        w = path[-1]
+        path.append(w - learning_rate * grad(w))  # w_{k+1} = w_k - eta * grad J(w_k)
+    return np.array(path)
+
+
+# %% [markdown]
+# [`gradient_descent`][dlguide.gradient_descent.gradient_descent] is this loop plus the stopping
+# rules of the next sections and a record of the loss; it returns every iterate. Try four
+# learning rates for 10 steps from $w_0 = 3$, and check that `dlguide` takes exactly the steps of
+# `descend`:
 
 
 # %%
@@ -81,9 +97,22 @@ runs_1d = {
     label: gradient_descent(bowl_1d, bowl_1d_grad, np.array([3.0]), eta, max_epochs=10)
     for label, eta in rates_1d.items()
 }
+for label, eta in rates_1d.items():
+    assert np.array_equal(runs_1d[label].path, descend(bowl_1d_grad, np.array([3.0]), eta, 10))
+final_1d = {label: run.path[-1, 0] for label, run in runs_1d.items()}
+for label, eta in rates_1d.items():
+    assert abs(final_1d[label] - 3 * (1 - 2 * eta) ** 10) < 1e-12
+assert abs(final_1d["too low"] - 1.046) < 5e-4
+assert abs(final_1d["good"] - 0.0003) < 5e-5
+assert abs(final_1d["oscillates"] - 0.322) < 5e-4
+assert abs(final_1d["too high"] - 7.781) < 5e-4
+oscillating = runs_1d["oscillates"].path[:, 0]
+assert np.all(np.sign(oscillating[1:]) == -np.sign(oscillating[:-1]))
+assert np.all(np.diff(np.abs(runs_1d["too high"].path[:, 0])) > 0)
 pd.DataFrame({label: np.round(run.path[:, 0], 4) for label, run in runs_1d.items()}).rename_axis(
     "step"
 ).T
+
 
 # %% caption="Ten gradient-descent steps on J(w) = w² + 6 from w = 3, for four learning rates."
 grid = np.linspace(-8.5, 8.5, 200)
@@ -99,19 +128,7 @@ plt.show()
 # %% [markdown]
 # After 10 steps, $w$ is 1.046 with $\eta = 0.05$ (still far: it crawls), 0.0003 with
 # $\eta = 0.3$, 0.322 with $\eta = 0.9$ (its sign flips at every step) and 7.781 with
-# $\eta = 1.05$, further out than where it started. Each is $3 r^{10}$:
-
-# %%
-final_1d = {label: run.path[-1, 0] for label, run in runs_1d.items()}
-for label, eta in rates_1d.items():
-    assert abs(final_1d[label] - 3 * (1 - 2 * eta) ** 10) < 1e-12
-assert abs(final_1d["too low"] - 1.046) < 5e-4
-assert abs(final_1d["good"] - 0.0003) < 5e-5
-assert abs(final_1d["oscillates"] - 0.322) < 5e-4
-assert abs(final_1d["too high"] - 7.781) < 5e-4
-oscillating = runs_1d["oscillates"].path[:, 0]
-assert np.all(np.sign(oscillating[1:]) == -np.sign(oscillating[:-1]))
-assert np.all(np.diff(np.abs(runs_1d["too high"].path[:, 0])) > 0)
+# $\eta = 1.05$, further out than where it started. Each is $3 r^{10}$.
 
 # %% [markdown]
 # ## Two dimensions: a round bowl and a narrow valley
@@ -193,17 +210,6 @@ for eta in rates:
         row[f"{name}: steps"] = steps[name, eta]
     rows.append(row)
 steps_table = pd.DataFrame(rows).set_index("η")
-steps_table
-
-# %% [markdown]
-# The bowl needs 414 steps at $\eta = 0.01$, one step at $\eta = 0.5$, and 38 steps both at
-# $\eta = 0.1$ and at $\eta = 0.9$: the same $\rho = 0.8$, once from one side and once
-# bouncing. It diverges at $\eta = 1.05$. The valley needs 763 steps at $\eta = 0.01$ and its
-# best in this list is 39 steps at $\eta = 0.18$; from $\eta = 0.3$ on it diverges. The narrow
-# valley can never be solved in one step: its best possible $\rho$ is
-# $(\kappa - 1)/(\kappa + 1) = 9/11$, with the condition number $\kappa = 10/1$.
-
-# %%
 assert steps["bowl", 0.01] == 414
 assert steps["bowl", 0.5] == 1
 assert steps["bowl", 0.1] == steps["bowl", 0.9] == 38
@@ -217,6 +223,16 @@ assert all(abs(steps_table.loc[eta, "bowl: ρ"] - 0.8) < 1e-12 for eta in (0.1, 
 etas = np.linspace(1e-4, 0.2, 20_001)  # the best ρ over all rates is (κ - 1)/(κ + 1)
 best_rho = np.max(np.abs(1 - np.outer(etas, curvature)), axis=1).min()
 assert abs(best_rho - 9 / 11) < 1e-4
+steps_table
+
+
+# %% [markdown]
+# The bowl needs 414 steps at $\eta = 0.01$, one step at $\eta = 0.5$, and 38 steps both at
+# $\eta = 0.1$ and at $\eta = 0.9$: the same $\rho = 0.8$, once from one side and once
+# bouncing. It diverges at $\eta = 1.05$. The valley needs 763 steps at $\eta = 0.01$ and its
+# best in this list is 39 steps at $\eta = 0.18$; from $\eta = 0.3$ on it diverges. The narrow
+# valley can never be solved in one step: its best possible $\rho$ is
+# $(\kappa - 1)/(\kappa + 1) = 9/11$, with the condition number $\kappa = 10/1$.
 
 # %% [markdown]
 # ## When to stop
@@ -226,7 +242,8 @@ assert abs(best_rho - 9 / 11) < 1e-4
 # - **max epochs** (`max_epochs`): a budget of updates;
 # - **threshold** (`tol`): the loss is good enough;
 # - **no improvement** (`patience`, `min_delta`): the loss has not beaten its best by at least
-#   `min_delta` for `patience` epochs in a row. Keras' `EarlyStopping` callback uses the same rule.
+#   `min_delta` for `patience` epochs in a row. Keras' `EarlyStopping` callback uses the same
+#   rule; the end of this section checks that.
 #
 # It also stops when the loss blows past `diverge_above` ($10^{10}$ by default).
 # Each rule on the bowl:
@@ -239,21 +256,6 @@ stops = {
     "no improvement": gradient_descent(bowl, bowl_grad, w0, 1.0, patience=5),
     "divergence guard": gradient_descent(bowl, bowl_grad, w0, 1.05),
 }
-pd.DataFrame(
-    {
-        "steps": [run.n_steps for run in stops.values()],
-        "final J": [run.losses[-1] for run in stops.values()],
-        "stop_reason": [run.stop_reason for run in stops.values()],
-    },
-    index=list(stops),
-)
-
-# %% [markdown]
-# The budget of 100 steps at $\eta = 0.01$ ends at $J = 6.317$, still far from 6. With
-# $\eta = 1$ the update sends $(3, 3)$ to $(-3, -3)$ and back, the loss stays at 24, and patience
-# runs out after 5 steps.
-
-# %%
 assert [run.stop_reason for run in stops.values()] == [
     "max_epochs",
     "threshold",
@@ -266,6 +268,43 @@ assert abs(stops["max epochs"].losses[-1] - 6.317) < 5e-4
 assert stops["threshold"].n_steps == 38
 assert stops["no improvement"].n_steps == 5
 assert np.all(stops["no improvement"].losses == 24.0)
+pd.DataFrame(
+    {
+        "steps": [run.n_steps for run in stops.values()],
+        "final J": [run.losses[-1] for run in stops.values()],
+        "stop_reason": [run.stop_reason for run in stops.values()],
+    },
+    index=list(stops),
+)
+
+
+# %% [markdown]
+# The budget of 100 steps at $\eta = 0.01$ ends at $J = 6.317$, still far from 6. With
+# $\eta = 1$ the update sends $(3, 3)$ to $(-3, -3)$ and back, the loss stays at 24, and patience
+# runs out after 5 steps.
+#
+# Keras' `EarlyStopping(patience, min_delta)` counts the epochs since the loss last beat its best
+# by more than `min_delta` and stops at `patience`. Feed it the losses of three runs, the starting
+# loss $J(w_0)$ as its epoch 0, and it stops at the same step as `gradient_descent` each time:
+
+# %%
+stop_steps = {}
+for eta, patience, min_delta in [(1.0, 5, 0.0), (0.01, 3, 0.05), (0.05, 4, 0.01)]:
+    run = gradient_descent(bowl, bowl_grad, w0, eta, patience=patience, min_delta=min_delta)
+    stopper = keras.callbacks.EarlyStopping(monitor="loss", patience=patience, min_delta=min_delta)
+    stopper.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    stopper.model.stop_training = False
+    stopper.on_train_begin()
+    for epoch, loss in enumerate(run.losses):
+        stopper.on_epoch_end(epoch, {"loss": loss})
+        if stopper.model.stop_training:
+            break
+    stop_steps[f"η={eta}, patience={patience}, min_delta={min_delta}"] = (
+        run.n_steps,
+        stopper.stopped_epoch,
+    )
+    assert run.stop_reason == "no_improvement" and stopper.stopped_epoch == run.n_steps
+pd.DataFrame(stop_steps, index=["gradient_descent: steps", "EarlyStopping: stopped epoch"]).T
 
 # %% [markdown]
 # ## The training loop: forward → error → backward → update
@@ -305,19 +344,28 @@ print(f"after {loop_epochs} epochs: w = {np.round(w, 4)}, b = {b:.4f}")
 
 # %% [markdown]
 # [`mse_loss_and_grads`][dlguide.gradient_descent.mse_loss_and_grads] is steps 1 to 3 as one
-# function. The loop lands on the least-squares solution (to within $10^{-6}$), and Keras
-# `fit` with the whole data set as one batch and `keras.optimizers.SGD` runs the very same
-# loop: its weights agree with ours to within $10^{-4}$ (Keras computes in 32-bit floats).
+# function, and
+# [`minibatch_gradient_descent`][dlguide.gradient_descent.minibatch_gradient_descent] with the
+# whole data set as one batch runs this loop step for step (its weights equal ours to $10^{-12}$).
+# The loop lands on the least-squares solution (to within $10^{-6}$), and Keras `fit` with one
+# batch and `keras.optimizers.SGD` runs the very same loop: its weights agree with ours to within
+# $10^{-4}$ (Keras computes in 32-bit floats).
 
 # %%
 least_squares, *_ = np.linalg.lstsq(np.c_[X, np.ones(n_samples)], y, rcond=None)
 loss0, grad_w0, grad_b0 = mse_loss_and_grads(X, y, np.zeros(2), 0.0)
+ours = minibatch_gradient_descent(X, y, eta, n_samples, loop_epochs, shuffle=False)
 
 model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="zeros")])
 model.compile(optimizer=keras.optimizers.SGD(learning_rate=eta), loss="mse")
 history = model.fit(X, y, batch_size=n_samples, epochs=loop_epochs, shuffle=False, verbose=0)
 kernel, bias = model.get_weights()
 
+assert abs(loss0 - loop_losses[0]) < 1e-12
+assert np.allclose(np.r_[ours.w, ours.b], np.r_[w, b], rtol=0, atol=1e-12)
+assert np.allclose(np.r_[w, b], least_squares, atol=1e-6)
+assert np.allclose(np.r_[w, b], np.r_[kernel[:, 0], bias], atol=1e-4)
+assert np.allclose(loop_losses, history.history["loss"], rtol=1e-4)
 pd.DataFrame(
     {
         "w1": [w[0], least_squares[0], kernel[0, 0]],
@@ -327,11 +375,6 @@ pd.DataFrame(
     index=["our loop", "least squares", "Keras fit"],
 )
 
-# %%
-assert abs(loss0 - loop_losses[0]) < 1e-12
-assert np.allclose(np.r_[w, b], least_squares, atol=1e-6)
-assert np.allclose(np.r_[w, b], np.r_[kernel[:, 0], bias], atol=1e-4)
-assert np.allclose(loop_losses, history.history["loss"], rtol=1e-4)
 
 # %% [markdown]
 # ## Batch, mini-batch and stochastic gradient descent
@@ -363,7 +406,16 @@ summary = pd.DataFrame(
     },
     index=list(fits),
 )
+after_one = summary["loss after 1 epoch"]
+assert after_one["stochastic (1)"] < after_one["mini-batch (32)"] < after_one["batch"]
+assert after_one["batch"] > 5
+assert np.all(np.diff(fits["batch"].losses) < 0)
+spread = summary["std of loss in last epoch"]
+assert spread["stochastic (1)"] > 10 * spread["mini-batch (32)"]
+assert summary["final loss"].idxmin() == "mini-batch (32)"
+assert (summary["final loss"] >= best_loss).all()
 summary
+
 
 # %% caption="Whole-data loss during training, against epochs (left) and against updates (right); the dashed line is the least-squares minimum."
 fig, (ax_epoch, ax_update) = plt.subplots(1, 2, figsize=(13, 4.2))
@@ -386,16 +438,6 @@ plt.show()
 # fluctuates at least 10 times more (standard deviation) than mini-batch's, because each single
 # example pulls the line its own way. Mini-batch ends closest to the minimum: the usual
 # compromise, and what Keras `fit` does unless you pass a `batch_size`.
-
-# %%
-after_one = summary["loss after 1 epoch"]
-assert after_one["stochastic (1)"] < after_one["mini-batch (32)"] < after_one["batch"]
-assert after_one["batch"] > 5
-assert np.all(np.diff(fits["batch"].losses) < 0)
-spread = summary["std of loss in last epoch"]
-assert spread["stochastic (1)"] > 10 * spread["mini-batch (32)"]
-assert summary["final loss"].idxmin() == "mini-batch (32)"
-assert (summary["final loss"] >= best_loss).all()
 
 # %% [markdown]
 # ## Optimizers from scratch
@@ -461,7 +503,20 @@ race_table = pd.DataFrame(
     },
     index=list(paths),
 )
+race_steps = race_table["steps"]
+assert race_steps.to_dict() == {
+    "SGD": 73,
+    "momentum": 19,
+    "Nesterov": 29,
+    "Adagrad": 1000,
+    "RMSprop": 52,
+    "Adam": 146,
+}
+assert race_table.loc["Adagrad", "final J"] > 1e-4
+assert paths["SGD"][1, 1] == 0.0
+assert np.any(np.diff([valley(w) for w in paths["Adam"]]) > 0)
 race_table
+
 
 # %% caption="Six optimizers on the valley J = (w₁² + 10 w₂²)/2 with η = 0.1: their first 40 steps (left) and the loss at every step (right)."
 fig, (ax_path, ax_loss) = plt.subplots(1, 2, figsize=(13, 4.6))
@@ -485,20 +540,6 @@ plt.show()
 # steps ($J$ is still above $10^{-4}$): its accumulator only grows, so its steps only shrink.
 # Rankings like this depend on the problem and on the learning rates; the exercises ask you to
 # change both.
-
-# %%
-race_steps = race_table["steps"]
-assert race_steps.to_dict() == {
-    "SGD": 73,
-    "momentum": 19,
-    "Nesterov": 29,
-    "Adagrad": 1000,
-    "RMSprop": 52,
-    "Adam": 146,
-}
-assert race_table.loc["Adagrad", "final J"] > 1e-4
-assert paths["SGD"][1, 1] == 0.0
-assert np.any(np.diff([valley(w) for w in paths["Adam"]]) > 0)
 
 # %% [markdown]
 # ## The same numbers as Keras
@@ -526,17 +567,16 @@ keras_gap = pd.Series(
     {name: compare_with_keras(*pair) for name, pair in make_optimizers().items()},
     name="max |ours - Keras| over 100 steps",
 )
+assert (keras_gap < 1e-6).all()
+assert Adagrad().initial_accumulator_value == 0.1
+assert keras.optimizers.Adagrad().initial_accumulator_value == 0.1
 keras_gap.to_frame()
+
 
 # %% [markdown]
 # Every difference is below $10^{-6}$, and the defaults agree too (Adagrad's accumulator starts at
 # 0.1 in both). `tests/test_optimizers.py` makes the same check on a small tanh network, with
 # other hyperparameters as well.
-
-# %%
-assert (keras_gap < 1e-6).all()
-assert Adagrad().initial_accumulator_value == 0.1
-assert keras.optimizers.Adagrad().initial_accumulator_value == 0.1
 
 # %% [markdown]
 # ## Summary

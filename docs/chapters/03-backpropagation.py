@@ -18,7 +18,8 @@
 # backward pass against finite differences; why the gradient of an early weight shrinks as a chain
 # of sigmoid neurons grows; and how a 2-2-1 network learns XOR by hand, or gets stuck.
 #
-# **Runs on:** CPU, in about a minute (fast profile). **Uses:** NumPy, matplotlib, Keras and
+# **Runs on:** any CPU; the run stamp at the end of the page says how long it took. **Uses:**
+# NumPy, matplotlib, Keras and
 # [`dlguide.backprop`](../api/backprop.md).
 
 # %% tags=["parameters"]
@@ -38,16 +39,13 @@ import numpy as np
 import pandas as pd
 
 from dlguide.backprop import (
-    dense,
-    forward,
     gradient_check,
     gradients,
-    init_network,
     numerical_gradients,
-    predict,
     relative_error,
     train,
 )
+from dlguide.neurons import dense, forward_propagate, init_network
 
 keras.utils.set_random_seed(keras_seed)
 
@@ -114,7 +112,12 @@ by_hand = {
     "w5": dw5, "w6": dw6, "b11": delta11, "b12": delta12, "b2": db2,
 }  # fmt: skip
 print(f"delta11 = {delta11:.4f}  delta12 = {delta12:.6f}")
+assert round(a2, 4) == 0.7159
+assert round(delta2, 4) == -0.1155
+assert round(delta11, 4) == -0.0159 and round(delta12, 5) == -0.00094
+assert all(g < 0 for g in by_hand.values())
 pd.Series(by_hand, name="dL/dparameter").round(6).to_frame().T
+
 
 # %% [markdown]
 # The output's error term is $\delta_2 = -0.1155$; the hidden ones are much smaller,
@@ -123,12 +126,6 @@ pd.Series(by_hand, name="dL/dparameter").round(6).to_frame().T
 # barely listens to the second hidden neuron, so its weights barely matter.
 # Negative gradients mean that increasing each weight lowers the loss, which is right: the output
 # 0.7159 is below its target 1.
-
-# %%
-assert round(a2, 4) == 0.7159
-assert round(delta2, 4) == -0.1155
-assert round(delta11, 4) == -0.0159 and round(delta12, 5) == -0.00094
-assert all(g < 0 for g in by_hand.values())
 
 # %% [markdown]
 # ## The same pass for a whole batch
@@ -143,14 +140,62 @@ assert all(g < 0 for g in by_hand.values())
 # $$ \frac{\partial L}{\partial W^{(k)}} = a^{(k-1)\top} \delta^{(k)}, \qquad
 #    \frac{\partial L}{\partial b^{(k)}} = \textstyle\sum_n \delta^{(k)}_{n,:}. $$
 #
-# The sum over rows adds up every example's contribution. That is the whole algorithm;
-# [`dlguide.backprop`](../api/backprop.md) implements it in
-# [`backward`][dlguide.backprop.backward], with sigmoid, tanh, ReLU, linear and softmax layers and
-# the mean squared error or cross-entropy losses. A network there is a list of plain dicts, and
-# [`dense`][dlguide.backprop.dense] builds one layer from given weights (columns are neurons,
-# as in chapter 1 and in Keras). [`gradients`][dlguide.backprop.gradients] runs the forward and
-# the backward pass. For one example the loss is our $(a_2 - y)^2$, so it reproduces the hand
-# computation:
+# The sum over rows adds up every example's contribution. That is the whole algorithm, and it
+# fits in two short functions: the forward pass keeps every layer's activations, and the backward
+# pass walks the layers from last to first. Here it is for sigmoid layers and the mean squared
+# error $L = \frac{1}{NK}\sum (a^{(L)} - y)^2$, with $\sigma'(z) = a(1-a)$ written with the
+# activations the forward pass kept. A layer is a dict of `"weights"` (one column per neuron, as
+# in chapter 1 and in Keras) and `"biases"`.
+
+
+# %%
+def forward_pass(network, X):
+    activations = [X]  # a^(0) = X, one example per row
+    for layer in network:
+        z = activations[-1] @ layer["weights"] + layer["biases"]
+        activations.append(1.0 / (1.0 + np.exp(-z)))  # a^(k) = sigmoid(z^(k))
+    return activations
+
+
+def backward_pass(network, activations, Y):
+    a = activations[-1]
+    delta = 2 * (a - Y) / a.size * a * (1 - a)  # delta^(L) = dL/da * sigmoid'(z)
+    grads = []
+    for k in range(len(network) - 1, -1, -1):
+        grads.insert(0, {"weights": activations[k].T @ delta, "biases": delta.sum(axis=0)})
+        if k > 0:
+            a = activations[k]
+            delta = (delta @ network[k]["weights"].T) * a * (1 - a)  # delta^(k-1)
+    return grads
+
+
+# %% [markdown]
+# [`dlguide.backprop`](../api/backprop.md) implements the same pass in
+# [`backward`][dlguide.backprop.backward], for sigmoid, tanh, ReLU, linear and softmax layers and
+# the mean squared error or cross-entropy losses, on the networks of
+# [`dlguide.neurons`][dlguide.neurons]: [`dense`][dlguide.neurons.dense] builds one layer from
+# given weights and [`init_network`][dlguide.neurons.init_network] a random network.
+# [`gradients`][dlguide.backprop.gradients] runs the forward and the backward pass. On a random
+# 3-5-4-2 sigmoid network and a batch of 16 rows, the two cells above give the same gradients, to
+# the last few bits:
+
+# %%
+rng = np.random.default_rng(1)
+net_342 = init_network([3, 5, 4, 2], "sigmoid", seed=1)
+X_batch, Y_batch = rng.normal(size=(16, 3)), rng.uniform(size=(16, 2))
+ours = backward_pass(net_342, forward_pass(net_342, X_batch), Y_batch)
+_, reference = gradients(net_342, X_batch, Y_batch, "mse")
+worst = max(
+    np.max(np.abs(g[key] - r[key]) / np.max(np.abs(r[key])))
+    for g, r in zip(ours, reference, strict=True)
+    for key in ("weights", "biases")
+)
+assert worst < 1e-12
+print(f"largest difference, relative to each array's largest entry: {worst:.1e}")
+
+# %% [markdown]
+# For one example the loss is our $(a_2 - y)^2$, so [`gradients`][dlguide.backprop.gradients]
+# also reproduces the hand computation of the chapter-1 network:
 
 # %%
 network = [
@@ -158,9 +203,6 @@ network = [
     dense([[w5], [w6]], [b2], "sigmoid"),
 ]
 loss_value, grads = gradients(network, [[x1, x2]], [[y]], "mse")
-grads[0]["weights"], grads[1]["weights"]
-
-# %%
 assert abs(loss_value - loss) < 1e-15
 assert np.allclose(
     grads[0]["weights"],
@@ -168,6 +210,7 @@ assert np.allclose(
     rtol=1e-12,
 )
 assert np.allclose(grads[1]["weights"][:, 0], [dw5, dw6], rtol=1e-12)
+grads[0]["weights"], grads[1]["weights"]
 
 # %% [markdown]
 # ## Checking a backward pass
@@ -196,17 +239,16 @@ errors = {
         deep, X_small, Y_small, "categorical_crossentropy"
     ),
 }
+assert all(e < 1e-8 for e in errors.values())
 errors
 
-# %%
-assert all(e < 1e-8 for e in errors.values())
 
 # %% [markdown]
 # Now make the classic mistake: forget the sigmoid's derivative in the hidden layer. The check
 # catches it at once.
 
 # %%
-zs, acts = forward(network, [[x1, x2]])
+_, acts = forward_propagate(network, [[x1, x2]])
 delta_out = 2 * (acts[2] - y) * acts[2] * (1 - acts[2])
 delta_hidden_wrong = delta_out @ network[1]["weights"].T  # missing: * a * (1 - a)
 wrong = [
@@ -214,10 +256,9 @@ wrong = [
     {"weights": acts[1].T @ delta_out, "biases": delta_out.sum(axis=0)},
 ]
 bug_error = relative_error(wrong, numerical_gradients(network, [[x1, x2]], [[y]], "mse"))
+assert bug_error > 0.1
 bug_error
 
-# %%
-assert bug_error > 0.1
 
 # %% [markdown]
 # The test suite runs the same check on many more networks, lets
@@ -248,7 +289,12 @@ depths = np.arange(2, 11)
 dL_dw1 = np.array(
     [gradients(chain(n), [[0.1]], [[0.25]], "mse")[1][0]["weights"][0, 0] for n in depths]
 )
+factors = dL_dw1[1:] / dL_dw1[:-1]
+assert round(dL_dw1[0], 4) == 0.0020 and abs(dL_dw1[-1] - 8.6e-12) < 0.05e-12
+assert np.all((factors > 0.085) & (factors < 0.1125))
+assert abs(factors[-1] - 0.089) < 0.001
 pd.DataFrame({"neurons": depths, "dL/dw1": dL_dw1}).set_index("neurons").T
+
 
 # %% caption="The gradient of the loss with respect to the first weight of a chain of sigmoid neurons falls by a factor of about 11 with every neuron added."
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -264,18 +310,12 @@ plt.show()
 # early layers of a deep sigmoid network learn slowest. This is the **vanishing gradient**;
 # [chapter 4](04-activations.md) measures it in a real network and shows how ReLU avoids it.
 
-# %%
-factors = dL_dw1[1:] / dL_dw1[:-1]
-assert round(dL_dw1[0], 4) == 0.0020 and abs(dL_dw1[-1] - 8.6e-12) < 0.05e-12
-assert np.all((factors > 0.085) & (factors < 0.1125))
-assert abs(factors[-1] - 0.089) < 0.001
-
 # %% [markdown]
 # ## XOR by hand
 #
 # XOR outputs 1 when exactly one of its two inputs is 1. No single neuron can compute it: no
 # straight line separates $\{(0,1), (1,0)\}$ from $\{(0,0), (1,1)\}$. A 2-2-1 sigmoid network can.
-# Train one as the course does: full batch (all four examples in every step), learning rate
+# Train one as the [course](../sources.md) does: full batch (all four examples in every step), learning rate
 # 0.1, squared error. The starting weights and biases are drawn uniformly from $[-1, 1)$.
 # [`train`][dlguide.backprop.train] runs the loop (forward, loss, backward, update) and stops
 # once the mean absolute error (MAE) $\frac14 \sum |a - y|$ drops to 0.01.
@@ -295,21 +335,20 @@ solved, history = train(
     tol=0.01,
     monitor="mae",
 )
-outputs = predict(solved, X_xor)
+outputs, _ = forward_propagate(solved, X_xor)
 print(f"stopped after {history.epochs:,} epochs, MAE {np.mean(np.abs(outputs - Y_xor)):.7f}")
-pd.DataFrame(
-    {"x1": X_xor[:, 0], "x2": X_xor[:, 1], "target": Y_xor[:, 0], "output": outputs[:, 0].round(4)}
-)
-
-# %% [markdown]
-# It needs **256,264 epochs** to reach an MAE below 0.01. Every output is within 0.012 of its
-# target.
-
-# %%
 mae_solved = np.mean(np.abs(outputs - Y_xor))
 assert history.converged and mae_solved < 0.01
 assert abs(history.epochs - 256_264) < 2_000  # the exact count can move a little with rounding
 assert np.all(np.abs(outputs - Y_xor) < 0.012)
+pd.DataFrame(
+    {"x1": X_xor[:, 0], "x2": X_xor[:, 1], "target": Y_xor[:, 0], "output": outputs[:, 0].round(4)}
+)
+
+
+# %% [markdown]
+# It needs **256,264 epochs** to reach an MAE below 0.01. Every output is within 0.012 of its
+# target.
 
 # %% [markdown]
 # ## Why 256,264 epochs and not the course's 180,000
@@ -323,15 +362,13 @@ assert np.all(np.abs(outputs - Y_xor) < 0.012)
 # the same $\eta = 0.1$, each of our steps is half the course's. Compare both on the same weights:
 
 # %%
-a1 = forward(start, X_xor)[1][1]
-a_out = predict(start, X_xor)
+a_out, (_, a1, _) = forward_propagate(start, X_xor)
 course_delta = (Y_xor - a_out) * a_out * (1 - a_out)
 course_step_W2 = learning_rate * a1.T @ course_delta  # the course's update of the output weights
 our_step_W2 = -learning_rate * gradients(start, X_xor, Y_xor, "mse")[1][1]["weights"]
+assert np.allclose(course_step_W2 / our_step_W2, 2.0, rtol=1e-12)
 course_step_W2 / our_step_W2
 
-# %%
-assert np.allclose(course_step_W2 / our_step_W2, 2.0, rtol=1e-12)
 
 # %% [markdown]
 # **The slow finish.** Near the solution the outputs sit close to 0 and 1, where the sigmoid is
@@ -367,7 +404,13 @@ start_stuck = init_network([2, 2, 1], "sigmoid", seed=stuck_seed, scale=1.0)
 stuck, history_stuck = train(
     start_stuck, X_xor, Y_xor, "mse", learning_rate=learning_rate, epochs=stuck_epochs
 )
-_, acts_stuck = forward(stuck, X_xor)
+_, acts_stuck = forward_propagate(stuck, X_xor)
+out_stuck = acts_stuck[2][:, 0]
+assert np.all(np.abs(out_stuck[[0, 2]] - 0.5) < 0.01)
+assert np.all(np.abs(out_stuck[[1, 3]] - Y_xor[[1, 3], 0]) < 0.05)
+assert np.all(acts_stuck[1][[0, 2]] > 0.99)  # both hidden neurons saturated on (0,0) and (1,0)
+assert np.max(np.abs(acts_stuck[1][0] - acts_stuck[1][2])) < 0.005  # same hidden code
+assert 0.125 < history_stuck.loss[-1] < 0.128 and 0.25 < history_stuck.mae[-1] < 0.28
 pd.DataFrame(
     {
         "x1": X_xor[:, 0], "x2": X_xor[:, 1], "target": Y_xor[:, 0],
@@ -376,20 +419,13 @@ pd.DataFrame(
     }
 )  # fmt: skip
 
+
 # %% [markdown]
 # After all those epochs the network outputs about 0.5 for $(0, 0)$ and $(1, 0)$ and gets the
 # other two inputs right. Look at the hidden layer: both hidden neurons output almost exactly 1
 # for both of these inputs. The output neuron sees the same two numbers for an input whose target
 # is 0 and one whose target is 1, so the best it can do is answer 0.5 for both. The loss then
 # approaches $\frac14(0.5^2 + 0.5^2) = 0.125$ and stays just above it, with an MAE just above 0.25.
-
-# %%
-out_stuck = acts_stuck[2][:, 0]
-assert np.all(np.abs(out_stuck[[0, 2]] - 0.5) < 0.01)
-assert np.all(np.abs(out_stuck[[1, 3]] - Y_xor[[1, 3], 0]) < 0.05)
-assert np.all(acts_stuck[1][[0, 2]] > 0.99)  # both hidden neurons saturated on (0,0) and (1,0)
-assert np.max(np.abs(acts_stuck[1][0] - acts_stuck[1][2])) < 0.005  # same hidden code
-assert 0.125 < history_stuck.loss[-1] < 0.128 and 0.25 < history_stuck.mae[-1] < 0.28
 
 # %% [markdown]
 # To tell the two hidden codes apart, the hidden weights would have to change. But both hidden
@@ -404,7 +440,10 @@ grad_norm = math.sqrt(
     )
 )
 assert grad_norm < 1e-3
+assert history.mae[999] > 0.49 and history_stuck.mae[999] > 0.49  # epoch 1,000: on the plateau
+assert abs(history.mae[9_999] - 0.11) < 0.005
 grad_norm
+
 
 # %% [markdown]
 # For gradient descent this is a local minimum: the loss sits at 0.125 instead of 0, and nothing
@@ -419,10 +458,6 @@ grad_norm
 # The two learning curves side by side. Both start on a plateau at an MAE of 0.5 that lasts a few
 # thousand epochs. By epoch 10,000 the converging run is down to 0.11, and then it creeps along
 # the $1/\sqrt{t}$ tail; the stuck run settles just above 0.25.
-
-# %%
-assert history.mae[999] > 0.49 and history_stuck.mae[999] > 0.49  # epoch 1,000: on the plateau
-assert abs(history.mae[9_999] - 0.11) < 0.005
 
 # %% caption="Mean absolute error of the two XOR runs, per epoch: one seed solves XOR, the other settles on a plateau with two outputs at 0.5."
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
@@ -470,9 +505,8 @@ model.fit(
 keras_outputs = model.predict(X_xor, verbose=0)
 keras_mae = float(np.mean(np.abs(keras_outputs - Y_xor)))
 print(f"Keras, 1,500 Adam steps: outputs {keras_outputs[:, 0].round(4)}, MAE {keras_mae:.4f}")
-
-# %%
 assert keras_mae < 0.01
+
 
 # %% [markdown]
 # 1,500 Adam steps reach an MAE below 0.01, against 256,264 steps of plain gradient descent.
@@ -502,5 +536,5 @@ assert keras_mae < 0.01
 #    Then give the hidden layer 4 neurons and count again.
 # 3. Repeat the Keras cell with seeds 0 to 4. Which seeds get stuck even with Adam?
 # 4. Replace the loss by `"binary_crossentropy"`. The output error term becomes simply
-#    $\delta^{(L)} = (a - y)/N$ (see [`output_delta`][dlguide.backprop.output_delta]). How many
+#    $\delta^{(L)} = (a - y)/N$ (see [`backward`][dlguide.backprop.backward]). How many
 #    epochs does XOR need now, and why is the finish faster?

@@ -256,7 +256,10 @@ BAD_CALLS = [
         id="softmax-jvp-v-too-short",
     ),
     pytest.param(
-        lambda: act.get("tanh").jvp([0.0], ["a"]), TypeError, "v must hold numbers", id="jvp-string-v"
+        lambda: act.get("tanh").jvp([0.0], ["a"]),
+        TypeError,
+        "v must hold numbers",
+        id="jvp-string-v",
     ),
     *[
         pytest.param(

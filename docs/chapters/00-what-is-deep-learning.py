@@ -61,11 +61,11 @@ keras.utils.set_random_seed(seed)
 #
 # | application | what the network does | in this book |
 # | --- | --- | --- |
-# | colour restoration | predicts the colours of a greyscale photo, pixel by pixel | convolutional networks (chapter 9) and autoencoders (chapter 12) are its building blocks; the full system is beyond the book |
+# | colour restoration | predicts the colours of a greyscale photo, pixel by pixel | convolutional networks ([chapter 9](09-convolutional-networks.md)) and autoencoders (chapter 12) are its building blocks; the full system is beyond the book |
 # | speech enactment | makes a face in a video move its lips to a new audio track | beyond the book |
 # | handwriting generation | writes a given text as pen strokes in a person's style | recurrent networks (chapter 10) are its core; the generator itself is beyond the book |
-# | image classification | names what a photo shows | [chapter 8](08-classification.md) (dense networks), chapter 9 (CNNs), chapter 13 (transfer learning) |
-# | object detection and segmentation | finds and outlines objects in an image | convolutional features (chapter 9); detection heads are beyond the book |
+# | image classification | names what a photo shows | [chapter 8](08-classification.md) (dense networks), [chapter 9](09-convolutional-networks.md) (CNNs), chapter 13 (transfer learning) |
+# | object detection and segmentation | finds and outlines objects in an image | convolutional features ([chapter 9](09-convolutional-networks.md)); detection heads are beyond the book |
 # | speech recognition | turns audio into text | sequence models (chapters 10 and 11); audio front ends are beyond the book |
 # | natural-language processing | translates, answers, summarises | chapter 10 (recurrent translator), chapter 11 (transformers) |
 # | reinforcement learning | learns actions from rewards | beyond the book |
@@ -220,7 +220,7 @@ assert max(activation_accuracy["sigmoid"]) < 0.2
 # 1. a linear classifier (softmax regression: one dense layer) on the raw pixels;
 # 2. the same linear classifier on **HOG** features (histograms of oriented gradients, the
 #    classic hand-designed image descriptor, from scikit-image);
-# 3. a small convolutional network (chapter 9) that learns its features from the pixels.
+# 3. a small convolutional network ([chapter 9](09-convolutional-networks.md)) that learns its features from the pixels.
 
 # %%
 rng = np.random.default_rng(seed)
@@ -378,7 +378,7 @@ plt.show()
 # | network | what it is good at | chapter |
 # | --- | --- | --- |
 # | dense (fully connected) | fixed-size vectors: tabular data, small images flattened | [1](01-neurons.md)–[8](08-classification.md) |
-# | convolutional (CNN) | images and other grids: shared local filters | 9, and transfer learning in 13 |
+# | convolutional (CNN) | images and other grids: shared local filters | [9](09-convolutional-networks.md), and transfer learning in 13 |
 # | recurrent (RNN, LSTM, GRU) | sequences read step by step: time series, text | 10 |
 # | transformer | sequences with attention between every pair of positions: translation, language models | 11 |
 # | autoencoder, restricted Boltzmann machine | unsupervised: compression, denoising, generation, anomalies | 12 |

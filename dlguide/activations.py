@@ -5,17 +5,16 @@ pre-activation $z$. Softmax maps a vector to a vector, so its derivative is a Ja
 [`softmax_jvp`][dlguide.activations.softmax_jvp] multiplies it by a vector without building it.
 [`get`][dlguide.activations.get] looks a pair up by name.
 
-**The contract of every function here.** `z` is array-like of any shape (softmax needs at least one
-axis and works on the last); the result is float64 with the shape of `z` (the softmax Jacobian adds
-an axis). `z` is checked once, at the door: empty, NaN/infinite, ragged, or a scalar for softmax
-raises `ValueError`; not real numbers (strings, complex, objects) raises `TypeError`, as do
-parameters of the wrong kind. Behind the door the formula trusts its input; the networks of
-[`dlguide.neurons`][dlguide.neurons] call the same formulas on arrays they have checked.
+**The contract of every function here.** `z` is array-like of any shape (softmax works on the
+last axis); the result is float64 shaped like `z` (the softmax Jacobian adds an axis). `z` is
+checked once, at the door: empty, NaN/infinite, ragged, or a scalar for softmax raises
+`ValueError`; strings, complex numbers or objects raise `TypeError`, as do parameters of the wrong
+kind. Behind the door the formula trusts its input; [`dlguide.neurons`][dlguide.neurons] calls the
+same formulas on arrays it has checked.
 
-Every function is numerically stable: no overflow and no NaN for finite inputs up to $\pm 10^{300}$
-(SELU's output $\lambda z$ itself overflows near the top of the float range). At the kinks, ReLU,
-leaky ReLU, ELU and SELU take their left-hand derivative and the step fires at $z = 0$
-($H(0) = 1$), as TensorFlow's gradients do.
+Every function is numerically stable: no overflow or NaN for finite inputs up to $\pm 10^{300}$
+(SELU's $\lambda z$ itself overflows near the top of the range). At the kinks, ReLU, leaky ReLU,
+ELU and SELU take their left-hand derivative and $H(0) = 1$, as TensorFlow's gradients do.
 """
 
 from __future__ import annotations
@@ -41,14 +40,13 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 """SELU's $\\lambda$ (Klambauer et al., 2017), to full double precision."""
 
-# Beyond |z| = 40 both GELU forms equal z (or 0) and their derivatives equal 1 (or 0) exactly in
-# float64, so the derivatives clip z there; that keeps z**2 and z**3 from overflowing.
-_GELU_SATURATION = 40.0
+_GELU_SATURATION = (
+    40.0  # beyond it GELU is exactly z or 0 in float64: clip, so z**3 cannot overflow
+)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
-_FORMULAS: dict[str, Callable[..., Array]] = {}
-"""The formulas without the door, by function name, for callers that checked their arrays."""
+_FORMULAS: dict[str, Callable[..., Array]] = {}  # the formulas behind the door, by name
 
 
 def _checked(
@@ -134,8 +132,7 @@ def sigmoid(z: Array) -> Array:
 def sigmoid_grad(z: Array) -> Array:
     r"""Derivative of the sigmoid, at most $1/4$ (at $z = 0$); precise in the tails.
 
-    $$\sigma'(z) = \sigma(z)\,\bigl(1 - \sigma(z)\bigr) = \sigma(|z|)\,\sigma(-|z|)
-    = \frac{1}{1 + e^{-|z|}} \cdot \frac{e^{-|z|}}{1 + e^{-|z|}}$$
+    $$\sigma'(z) = \sigma(z)\,\bigl(1 - \sigma(z)\bigr) = \sigma(|z|)\,\sigma(-|z|)$$
 
     Examples:
         >>> sigmoid_grad([-1.0, 0.0, 1.0]).round(4)
@@ -147,9 +144,7 @@ def sigmoid_grad(z: Array) -> Array:
 
 @_checked
 def tanh(z: Array) -> Array:
-    r"""Hyperbolic tangent, squashing $z$ into $(-1, 1)$; a rescaled sigmoid.
-
-    $$\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}} = 2\sigma(2z) - 1$$
+    r"""Hyperbolic tangent, a rescaled sigmoid in $(-1, 1)$: $\tanh(z) = 2\sigma(2z) - 1$.
 
     Examples:
         >>> tanh([-1.0, 0.0, 1.0]).round(4)
@@ -162,8 +157,7 @@ def tanh(z: Array) -> Array:
 def tanh_grad(z: Array) -> Array:
     r"""Derivative of tanh, at most 1 (at $z = 0$); the right-hand form is precise in the tails.
 
-    $$\tanh'(z) = 1 - \tanh^2(z) = 4\,\sigma'(2z)
-    = 4 \cdot \frac{1}{1 + e^{-2|z|}} \cdot \frac{e^{-2|z|}}{1 + e^{-2|z|}}$$
+    $$\tanh'(z) = 1 - \tanh^2(z) = 4\,\sigma'(2z) = 4\,\sigma(2|z|)\,\sigma(-2|z|)$$
 
     Examples:
         >>> tanh_grad([-1.0, 0.0, 1.0]).round(4)
@@ -188,7 +182,7 @@ def arctan(z: Array) -> Array:
 def arctan_grad(z: Array) -> Array:
     r"""Derivative of the arctangent; the right-hand form (`np.hypot`) cannot overflow.
 
-    $$f'(z) = \frac{1}{1 + z^2} = \Bigl(\frac{1}{\sqrt{1 + z^2}}\Bigr)^2$$
+    $f'(z) = \frac{1}{1 + z^2} = \bigl(1 / \sqrt{1 + z^2}\bigr)^2$.
 
     Examples:
         >>> arctan_grad([-1.0, 0.0, 1.0])
@@ -223,10 +217,9 @@ def relu_grad(z: Array) -> Array:
 def leaky_relu(z: Array, alpha: float = 0.01) -> Array:
     r"""Leaky ReLU: a small slope $\alpha$ for negative inputs keeps units from dying.
 
-    $$f(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases}$$
-
-    $\alpha = 0.01$ is the original (Maas et al., 2013) and PyTorch's default; Keras uses 0.2 in
-    `keras.activations.leaky_relu` and 0.3 in `keras.layers.LeakyReLU`.
+    $f(z) = z$ for $z > 0$, else $\alpha z$. $\alpha = 0.01$ is the original (Maas et al., 2013)
+    and PyTorch's default; Keras uses 0.2 in `keras.activations.leaky_relu` and 0.3 in
+    `keras.layers.LeakyReLU`.
 
     Examples:
         >>> leaky_relu([-2.0, 0.0, 3.0])
@@ -252,8 +245,7 @@ def leaky_relu_grad(z: Array, alpha: float = 0.01) -> Array:
 def elu(z: Array, alpha: float = 1.0) -> Array:
     r"""Exponential linear unit (Clevert et al., 2015): smooth, saturating at $-\alpha$.
 
-    $$\operatorname{ELU}(z) = \begin{cases} z & z > 0 \\ \alpha\,(e^{z} - 1) & z \le 0 \end{cases}$$
-    computed with `np.expm1` on $\min(z, 0)$: exact near 0, no overflow.
+    $\operatorname{ELU}(z) = z$ for $z > 0$, else $\alpha\,(e^{z} - 1)$.
 
     Examples:
         >>> elu([-2.0, 0.0, 3.0]).round(4)
@@ -279,8 +271,8 @@ def elu_grad(z: Array, alpha: float = 1.0) -> Array:
 def selu(z: Array) -> Array:
     r"""Scaled ELU (Klambauer et al., 2017), self-normalising with LeCun-normal weights.
 
-    $$\operatorname{SELU}(z) = \lambda \begin{cases} z & z > 0 \\ \alpha\,(e^{z} - 1) & z \le 0
-    \end{cases}$$ with $\lambda \approx 1.0507$ ([`SELU_SCALE`][dlguide.activations.SELU_SCALE]) and
+    $\operatorname{SELU}(z) = \lambda\,\operatorname{ELU}_\alpha(z)$, with
+    $\lambda \approx 1.0507$ ([`SELU_SCALE`][dlguide.activations.SELU_SCALE]) and
     $\alpha \approx 1.6733$ ([`SELU_ALPHA`][dlguide.activations.SELU_ALPHA]).
 
     Examples:
@@ -305,9 +297,7 @@ def selu_grad(z: Array) -> Array:
 def gelu(z: Array, approximate: bool = False) -> Array:
     r"""Gaussian error linear unit (Hendrycks & Gimpel, 2016), used in transformers.
 
-    $$\operatorname{GELU}(z) = z\,\Phi(z) = \frac{z}{2}\Bigl(1 + \operatorname{erf}\frac{z}{\sqrt 2}
-    \Bigr)$$
-
+    $\operatorname{GELU}(z) = z\,\Phi(z) = \frac{z}{2}\bigl(1 + \operatorname{erf}(z/\sqrt 2)\bigr)$
     ($\Phi$: the standard normal CDF), or with `approximate=True` the tanh form
     $\frac{z}{2}\bigl(1 + \tanh(\sqrt{2/\pi}\,(z + 0.044715\,z^3))\bigr)$. The exact default
     matches `keras.activations.gelu`; the backend function `keras.ops.gelu` defaults to `True`.
@@ -326,9 +316,7 @@ def gelu(z: Array, approximate: bool = False) -> Array:
 def gelu_grad(z: Array, approximate: bool = False) -> Array:
     r"""Derivative of GELU; slightly negative for $z \lesssim -0.75$.
 
-    $$\operatorname{GELU}'(z) = \Phi(z) + z\,\varphi(z), \qquad
-    \varphi(z) = \frac{e^{-z^2/2}}{\sqrt{2\pi}}.$$
-
+    $\operatorname{GELU}'(z) = \Phi(z) + z\,\varphi(z)$, $\varphi(z) = e^{-z^2/2} / \sqrt{2\pi}$.
     With `approximate=True`, writing $u = \sqrt{2/\pi}\,(z + 0.044715\,z^3)$,
     $\operatorname{GELU}'(z) \approx \tfrac12(1 + \tanh u) + \tfrac12 z\,(1 - \tanh^2 u)
     \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\, z^2)$.
@@ -351,17 +339,14 @@ def gelu_grad(z: Array, approximate: bool = False) -> Array:
 def softmax(z: Array) -> Array:
     r"""Softmax over the last axis: turns logits into probabilities that sum to 1.
 
-    $$\operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}
-    = \frac{e^{z_i - m}}{\sum_j e^{z_j - m}}, \qquad m = \max_j z_j$$
-
-    Subtracting the maximum keeps every exponent $\le 0$: huge logits cannot overflow.
+    $\operatorname{softmax}(z)_i = e^{z_i} / \sum_j e^{z_j} = e^{z_i - m} / \sum_j e^{z_j - m}$ with
+    $m = \max_j z_j$: subtracting the maximum keeps every exponent $\le 0$, so nothing overflows.
 
     Examples:
         >>> softmax([1000.0, 1001.0, 1002.0]).round(4)
         array([0.09  , 0.2447, 0.6652])
     """
-    # A gap beyond the float range gives -inf below, and exp(-inf) = 0 is the right answer.
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # a gap beyond the float range gives exp(-inf) = 0: right
         e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -370,8 +355,8 @@ def softmax(z: Array) -> Array:
 def softmax_jacobian(z: Array) -> Array:
     r"""Jacobian of softmax, shape `(..., n, n)`: symmetric, and every row sums to 0.
 
-    $$J_{ij} = \frac{\partial s_i}{\partial z_j} = s_i\,(\delta_{ij} - s_j),
-    \qquad J = \operatorname{diag}(s) - s s^\top, \quad s = \operatorname{softmax}(z)$$
+    $J_{ij} = \partial s_i / \partial z_j = s_i\,(\delta_{ij} - s_j)$, i.e.
+    $J = \operatorname{diag}(s) - s s^\top$ with $s = \operatorname{softmax}(z)$.
 
     Examples:
         >>> softmax_jacobian([0.0, 0.0])
@@ -386,9 +371,8 @@ def softmax_jacobian(z: Array) -> Array:
 def softmax_jvp(z: Array, v: ArrayLike) -> Array:
     r"""Jacobian-vector product of softmax, $J v$, without building $J$.
 
-    $$J v = s \odot \bigl(v - \langle s, v\rangle\bigr), \qquad s = \operatorname{softmax}(z)$$
-
-    $J$ is symmetric, so this is also the product $v^\top J$ backpropagation needs: pass
+    $J v = s \odot (v - \langle s, v\rangle)$ with $s = \operatorname{softmax}(z)$. $J$ is
+    symmetric, so this is also the product $v^\top J$ backpropagation needs: pass
     $v = \partial L / \partial s$ (shaped and checked like `z`) to get $\partial L / \partial z$,
     in $O(n)$ per vector instead of $O(n^2)$.
 
@@ -415,7 +399,7 @@ class Activation:
     Attributes:
         name: The name [`get`][dlguide.activations.get] knows it by.
         fn: $z \mapsto f(z)$.
-        grad: $z \mapsto f'(z)$, shaped like $z$; for softmax the Jacobian `(..., n, n)`.
+        grad: $z \mapsto f'(z)$; for softmax the Jacobian, shape `(..., n, n)`.
         elementwise: False for softmax, whose outputs each depend on the whole vector.
 
     Examples:
@@ -465,10 +449,8 @@ ACTIVATIONS: dict[str, Activation] = {
 
 
 def get(name: str) -> Activation:
-    r"""Look up an activation and its derivative by name.
-
-    With default parameters (leaky ReLU $\alpha = 0.01$, ELU $\alpha = 1$, exact GELU); an unknown
-    `name` raises `ValueError` listing the keys of [`ACTIVATIONS`][dlguide.activations.ACTIVATIONS].
+    r"""An activation and its derivative by name, with default parameters; an unknown `name`
+    raises `ValueError` listing the keys of [`ACTIVATIONS`][dlguide.activations.ACTIVATIONS].
 
     Examples:
         >>> get("sigmoid").grad([0.0])

@@ -15,9 +15,9 @@ $$ \delta^{(L)} = \frac{\partial L}{\partial a^{(L)}} \odot f_L'(z^{(L)}), \qqua
 $$ \frac{\partial L}{\partial W^{(k)}} = a^{(k-1)\top} \delta^{(k)}, \qquad
    \frac{\partial L}{\partial b^{(k)}} = \sum_{n=1}^{N} \delta^{(k)}_{n,:}. $$
 
-Every matrix holds the whole batch, so one backward pass is a handful of matrix products.
-Gradients come back as one `{"weights": dL/dW, "biases": dL/db}` per layer. Losses are Keras'
-(mean over the batch and the outputs), so the numbers match `keras.losses` and `tf.GradientTape`.
+Each matrix holds the whole batch, so a backward pass is a few matrix products. Gradients come
+back as one `{"weights": dL/dW, "biases": dL/db}` per layer. Losses are Keras' (mean over batch
+and outputs), so the numbers match `keras.losses` and `tf.GradientTape`.
 
 **The contract.** Every function takes a network, a batch of inputs `(N, n_0)` and targets
 `(N, n_L)`, and a loss from [`LOSSES`][dlguide.backprop.LOSSES], unless it says otherwise. The
@@ -31,13 +31,8 @@ for binary, `softmax` for categorical).
 Examples:
     >>> import numpy as np
     >>> from dlguide.neurons import init_network
-    >>> from dlguide.backprop import gradients, gradient_check
     >>> net = init_network([2, 2, 1], "sigmoid", seed=0)
-    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    >>> Y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    >>> loss, grads = gradients(net, X, Y, "mse")
-    >>> grads[0]["weights"].shape, grads[1]["biases"].shape
-    ((2, 2), (1,))
+    >>> X, Y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[0], [1], [1], [0]])
     >>> gradient_check(net, X, Y, "mse") < 1e-6
     True
 """
@@ -103,8 +98,7 @@ class History:
     Attributes:
         loss: Training loss of each epoch (full batch: the loss before that epoch's update;
             mini-batches: the mean over the epoch's batches, weighted by size, as Keras reports it).
-        mae: Mean absolute error $\frac{1}{NK}\sum |a^{(L)} - y|$ of each epoch, measured like
-            `loss`.
+        mae: Mean absolute error $\frac{1}{NK}\sum |a^{(L)} - y|$ of each epoch, like `loss`.
         converged: Whether the stopping criterion (`monitor` ≤ `tol`) was met.
     """
 
@@ -127,15 +121,9 @@ def _check_data(
     y = as_finite_array(targets, "targets", ndim=2, dtype=dtype)
     n_in, n_out = network[0]["weights"].shape[0], network[-1]["weights"].shape[1]
     if x.shape[1] != n_in:
-        raise ValueError(
-            f"inputs must have shape (N, {n_in}) to match the first layer's weights "
-            f"{network[0]['weights'].shape}, got {x.shape}"
-        )
+        raise ValueError(f"inputs must have shape (N, {n_in}) like the first layer, got {x.shape}")
     if y.shape != (x.shape[0], n_out):
-        raise ValueError(
-            f"targets must have shape {(x.shape[0], n_out)} (one row per input, one column per "
-            f"output), got {y.shape}"
-        )
+        raise ValueError(f"targets must have shape {(x.shape[0], n_out)}, got {y.shape}")
     needed, got = _OUTPUT_FOR_LOSS.get(check_name(loss, "loss", LOSSES)), network[-1]["activation"]
     if needed is not None and got != needed:
         raise ValueError(
@@ -252,8 +240,7 @@ def numerical_gradients(
     networks only. Near a ReLU kink ($|z| < \varepsilon$) the estimate straddles the kink.
 
     Examples:
-        >>> net = [dense([[2.0]], [0.0], "linear")]
-        >>> g = numerical_gradients(net, [[1.0]], [[1.0]], "mse")
+        >>> g = numerical_gradients([dense([[2.0]], [0.0], "linear")], [[1.0]], [[1.0]], "mse")
         >>> round(float(g[0]["weights"][0, 0]), 6)
         2.0
     """
@@ -337,8 +324,7 @@ def gradient_check(
         True
     """
     numeric = numerical_gradients(network, inputs, targets, loss, eps=eps)
-    _, analytic = gradients(network, inputs, targets, loss)
-    return relative_error(analytic, numeric)
+    return relative_error(gradients(network, inputs, targets, loss)[1], numeric)
 
 
 def sgd_step(

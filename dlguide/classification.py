@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ._checks import check_int
+from .experiments import _blueprint, _optimizer_start, _restart
 
 __all__ = ["cross_validate", "most_confident_errors"]
 
@@ -225,11 +226,19 @@ def cross_validate(
         splits = KFold(n_splits, shuffle=True, random_state=seed).split(x_arr)
 
     rows = []
+    model: keras.Model | None = None  # the first fold's model, trained again by later folds
+    blueprint: tuple[Any, ...] = ()
+    optimizer_start: list[Any] = []
     for fold, (train_idx, val_idx) in enumerate(splits):
         keras.utils.set_random_seed(seed + fold)
-        model = build_model()
-        if not isinstance(model, keras.Model):
-            raise TypeError(f"build_model must return a keras.Model, got {type(model).__name__}")
+        fresh = build_model()
+        if not isinstance(fresh, keras.Model):
+            raise TypeError(f"build_model must return a keras.Model, got {type(fresh).__name__}")
+        # the same training as `fresh`, without Keras tracing its steps again (see experiments)
+        if model is None or _blueprint(fresh) != blueprint:
+            model, blueprint, optimizer_start = fresh, _blueprint(fresh), _optimizer_start(fresh)
+        else:
+            _restart(model, fresh, optimizer_start)
         model.fit(
             x_arr[train_idx],
             y_arr[train_idx],

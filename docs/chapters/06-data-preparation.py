@@ -18,7 +18,8 @@
 # and what goes wrong otherwise; how to encode targets for each Keras loss; how to shape and scale
 # images; and how to augment images with Keras preprocessing layers.
 #
-# **Runs on:** any CPU, in about half a minute. **Uses:** pandas, scikit-learn, Keras and
+# **Runs on:** any CPU; the run stamp at the end of the page says how long it took. **Uses:**
+# pandas, scikit-learn, Keras and
 # [`dlguide.data`](../api/data.md), with two real data sets: the concrete strength table of the
 # next chapter and Fashion-MNIST.
 
@@ -42,21 +43,20 @@ keras.utils.set_random_seed(seed)
 # ## Getting the data
 #
 # [`load_concrete`][dlguide.data.load_concrete] returns the concrete compressive strength table
-# used in the IBM course. Behind it, [`fetch`][dlguide.data.fetch] finds the file in a local
-# mirror or cache, or downloads it from its canonical address, and checks its SHA-256 before
+# used in the IBM [course](../sources.md). Behind it, [`fetch`][dlguide.data.fetch] finds the
+# file in a local mirror or cache, or downloads it from its canonical address, and checks its SHA-256 before
 # anything reads it. A corrupted file raises an error that names it; it is never used silently.
 
 # %%
 concrete = load_concrete()
+assert concrete.shape == (1030, 9)
+assert concrete.columns[-1] == "Strength"
 concrete.head()
+
 
 # %% [markdown]
 # Each of the 1,030 rows is one concrete mixture. Seven columns give the amount of an ingredient
 # in kg per m³ of concrete, `Age` is in days, and `Strength` is the compressive strength in MPa.
-
-# %%
-assert concrete.shape == (1030, 9)
-assert concrete.columns[-1] == "Strength"
 
 # %% [markdown]
 # ## Predictors and target
@@ -69,10 +69,9 @@ assert concrete.columns[-1] == "Strength"
 predictors = concrete.drop(columns="Strength")
 target = concrete["Strength"]
 print(predictors.shape, target.shape)
-
-# %%
 assert predictors.shape == (1030, 8) and target.shape == (1030,)
 assert "Strength" not in predictors.columns
+
 
 # %% [markdown]
 # ## Cleaning a table
@@ -83,15 +82,14 @@ assert "Strength" not in predictors.columns
 # %%
 print("missing values:", int(concrete.isna().sum().sum()))
 print("duplicated rows:", int(concrete.duplicated().sum()))
+assert concrete.isna().sum().sum() == 0
+assert concrete.duplicated().sum() == 25
+
 
 # %% [markdown]
 # 25 rows repeat an earlier row exactly. When one copy lands in the training set and another in
 # the test set, the model is tested on a row it has already seen. Drop exact duplicates before you
 # split, unless they are real, separate measurements.
-
-# %%
-assert concrete.isna().sum().sum() == 0
-assert concrete.duplicated().sum() == 25
 
 # %% [markdown]
 # Real files are often dirtier. To practise, make a dirty copy: blank out a few `Water` values,
@@ -119,15 +117,14 @@ raw.dtypes
 # %%
 print(raw.isna().sum()[lambda s: s > 0])
 print("duplicated rows:", int(raw.duplicated().sum()))
+assert not pd.api.types.is_numeric_dtype(raw["Age"])
+assert raw["Water"].isna().sum() == 12
+assert raw.duplicated().sum() == 24
+
 
 # %% [markdown]
 # There are 12 blanks and 24 duplicated rows, not 25 + 1: some blanks and `?` landed on rows that
 # had a twin, and those rows no longer match it.
-
-# %%
-assert not pd.api.types.is_numeric_dtype(raw["Age"])
-assert raw["Water"].isna().sum() == 12
-assert raw.duplicated().sum() == 24
 
 # %% [markdown]
 # Fix the type first. `pd.to_numeric(..., errors="coerce")` turns what is not a number into `NaN`,
@@ -141,19 +138,18 @@ print("missing after fixing the type:", clean.isna().sum()[lambda s: s > 0].to_d
 deduplicated = clean.drop_duplicates()
 clean = deduplicated.dropna().reset_index(drop=True)
 print(len(raw), "rows →", len(deduplicated), "without duplicates →", len(clean), "complete rows")
+assert len(raw) == 1031
+assert pd.to_numeric(raw["Age"], errors="coerce").isna().sum() == 5
+assert clean["Age"].dtype == np.float64
+assert clean.isna().sum().sum() == 0 and clean.duplicated().sum() == 0
+assert (len(deduplicated), len(clean)) == (1007, 990)
+
 
 # %% [markdown]
 # The 1,031 dirty rows become 1,007 without duplicates, and 990 once the 17 rows with a missing
 # value (12 blanks, 5 `?`) are gone. With more missing values you
 # would **impute** instead, e.g. fill in the median of the column. The median then has to come from
 # the training split only, for the reason the next sections show.
-
-# %%
-assert len(raw) == 1031
-assert pd.to_numeric(raw["Age"], errors="coerce").isna().sum() == 5
-assert clean["Age"].dtype == np.float64
-assert clean.isna().sum().sum() == 0 and clean.duplicated().sum() == 0
-assert (len(deduplicated), len(clean)) == (1007, 990)
 
 # %% [markdown]
 # ## Training, validation and test sets
@@ -176,12 +172,11 @@ X_train, X_hold, y_train, y_hold = train_test_split(
 )
 X_val, X_test, y_val, y_test = train_test_split(X_hold, y_hold, test_size=0.5, random_state=seed)
 print(len(X_train), len(X_val), len(X_test))
-
-# %%
 assert (len(X_train), len(X_val), len(X_test)) == (721, 154, 155)
 assert not set(X_train.index) & set(X_val.index)
 assert not set(X_train.index) & set(X_test.index)
 assert not set(X_val.index) & set(X_test.index)
+
 
 # %% [markdown]
 # **Stratification.** For a classification task, a random split can give the classes unequal
@@ -200,18 +195,19 @@ counts = pd.DataFrame(
     {"random split": np.bincount(y_plain), "stratified split": np.bincount(y_strat)},
     index=FASHION_MNIST_CLASSES,
 )
+assert counts["random split"].min() == 23 and counts["random split"].max() == 40
+assert counts["stratified split"].min() == 28 and counts["stratified split"].max() == 33
+share = np.bincount(y_small) * 0.15
+assert np.all(np.abs(counts["stratified split"].to_numpy() - share) < 1)
+assert predictors["Superplasticizer"].max() < 33
+assert abs(predictors["Coarse Aggregate"].mean() - 1000) < 50
 counts.T
+
 
 # %% [markdown]
 # The random split gives between 23 and 40 images per class. With `stratify=y`, every class gets
 # its share of the 2,000 to within one image: between 28 and 33. For a regression target you can
 # stratify on bins of it, e.g. `stratify=pd.qcut(y, 5, labels=False)`.
-
-# %%
-assert counts["random split"].min() == 23 and counts["random split"].max() == 40
-assert counts["stratified split"].min() == 28 and counts["stratified split"].max() == 33
-share = np.bincount(y_small) * 0.15
-assert np.all(np.abs(counts["stratified split"].to_numpy() - share) < 1)
 
 # %% [markdown]
 # ## Scaling, fitted on the training split
@@ -226,10 +222,6 @@ assert np.all(np.abs(counts["stratified split"].to_numpy() - share) < 1)
 #
 # $\mu$, $\sigma$, $\min$ and $\max$ are *learned* from data, like weights. Compute them on the
 # training split, and apply the same numbers to the validation and test splits.
-
-# %%
-assert predictors["Superplasticizer"].max() < 33
-assert abs(predictors["Coarse Aggregate"].mean() - 1000) < 50
 
 # %%
 mu = X_train.mean()
@@ -256,11 +248,10 @@ n_outside = int(((held_out < -1e-9) | (held_out > 1 + 1e-9)).sum())  # beyond fl
 scaled_train = min_max.transform(X_train)
 print(f"training range: {scaled_train.min():.3f} to {scaled_train.max():.3f}")
 print("held-out values outside [0, 1]:", n_outside, "of", held_out.size)
-
-# %%
 assert abs(min_max.transform(X_train).min()) < 1e-12
 assert abs(min_max.transform(X_train).max() - 1.0) < 1e-12
 assert n_outside == 1
+
 
 # %% [markdown]
 # **The leak.** A common mistake is to scale the whole table first and split afterwards. Then the
@@ -288,18 +279,17 @@ for leaky in (False, True):
         f"{'scale, then split' if leaky else 'split, then scale'}: training inputs move by "
         f"up to {shift:.2f}"
     )
+honest_shift = np.abs(training_inputs(X_test_typo, False) - training_inputs(X_test, False)).max()
+leaky_shift = np.abs(training_inputs(X_test_typo, True) - training_inputs(X_test, True)).max()
+assert honest_shift == 0.0
+assert 2.5 < leaky_shift < 2.7
+
 
 # %% [markdown]
 # With the split first, one test value cannot touch the training data. With the scaling first, it
 # moves the training `Age` values, the oldest ones by more than 2.5 (scaled) units: the model is
 # trained on different numbers because of a row it is later tested on. Fit every learned
 # transformation — scaler, imputer, encoder — on the training split only.
-
-# %%
-honest_shift = np.abs(training_inputs(X_test_typo, False) - training_inputs(X_test, False)).max()
-leaky_shift = np.abs(training_inputs(X_test_typo, True) - training_inputs(X_test, True)).max()
-assert honest_shift == 0.0
-assert 2.5 < leaky_shift < 2.7
 
 # %% [markdown]
 # **Inside the model.** Keras' `Normalization` layer learns $\mu$ and $\sigma$ with `adapt` and
@@ -312,9 +302,8 @@ normalizer.adapt(X_train.to_numpy("float32"))
 by_layer = keras.ops.convert_to_numpy(normalizer(X_test.to_numpy("float32")))
 max_difference = np.abs(by_layer - scaler.transform(X_test)).max()
 print(f"largest difference to StandardScaler: {max_difference:.1e}")
-
-# %%
 assert max_difference < 1e-5  # float32 layer against float64 scaler
+
 
 # %% [markdown]
 # ## Encoding targets
@@ -346,10 +335,9 @@ sparse = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
 dense = keras.losses.CategoricalCrossentropy()(one_hot, probabilities)
 by_hand = -np.mean(np.log(keras.ops.convert_to_numpy(probabilities)[np.arange(5), labels]))
 print(float(sparse), float(dense), by_hand)
-
-# %%
 assert one_hot.shape == (5, 10) and np.all(one_hot.argmax(axis=1) == labels)
 assert abs(float(sparse) - float(dense)) < 1e-6 and abs(float(sparse) - by_hand) < 1e-5
+
 
 # %% [markdown]
 # When labels come as strings, `LabelEncoder` turns them into integers. It numbers the classes in
@@ -359,10 +347,9 @@ assert abs(float(sparse) - float(dense)) < 1e-6 and abs(float(sparse) - by_hand)
 # %%
 encoder = LabelEncoder().fit(list(FASHION_MNIST_CLASSES))
 print({str(name): code for code, name in enumerate(encoder.classes_)})
-
-# %%
 assert encoder.transform(["Ankle boot"])[0] == 0
 assert FASHION_MNIST_CLASSES.index("Ankle boot") == 9
+
 
 # %% [markdown]
 # ## Images: scale, then flatten or keep the grid
@@ -378,11 +365,10 @@ x_fit, x_val_fm, y_fit, y_val_fm = train_test_split(
     x_train_full, y_train_full, test_size=0.1, random_state=seed, stratify=y_train_full
 )
 print(x_fit.shape, x_val_fm.shape, x_test_fm.shape, x_fit.dtype, x_fit.min(), x_fit.max())
-
-# %%
 assert x_fit.shape == (54000, 28, 28) and x_val_fm.shape == (6000, 28, 28)
 assert np.all(np.bincount(y_val_fm) == 600)
 assert x_fit.min() == 0.0 and x_fit.max() == 1.0
+
 
 # %% [markdown]
 # A dense network wants each image as one vector of $28 \cdot 28 = 784$ numbers: flatten it with

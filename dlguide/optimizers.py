@@ -61,10 +61,11 @@ def _check_arrays(arrays: Sequence[Any], name: str) -> list[Array]:
 
 
 class Optimizer:
-    r"""Base class: checks the inputs and applies `_update` to each parameter array.
+    r"""Base class: `step` checks the inputs once and applies `update` to each parameter array.
 
     Subclasses set their state in `_build` (called on the first step, from the parameter shapes)
-    and implement the update of one parameter array in `_update(i, theta, g)`.
+    and implement the update of one parameter array in `update(i, theta, g)`: the math, which
+    trusts its arguments (`step` has checked them).
 
     Attributes:
         learning_rate: $\eta$.
@@ -128,7 +129,7 @@ class Optimizer:
                 f"expected {self._shapes}, got {shapes}"
             )
         new = [
-            self._update(i, p, g.astype(p.dtype, copy=False))
+            self.update(i, p, g.astype(p.dtype, copy=False))
             for i, (p, g) in enumerate(zip(p_list, g_list, strict=True))
         ]
         self.iterations += 1
@@ -137,7 +138,9 @@ class Optimizer:
     def _build(self, params: list[Array]) -> None:
         """Create the state arrays for `params` (nothing for plain SGD)."""
 
-    def _update(self, i: int, theta: Array, g: Array) -> Array:
+    def update(self, i: int, theta: Array, g: Array) -> Array:
+        """The new value of parameter array `i`, `theta`, given its gradient `g` (same shape and
+        dtype); updates this optimizer's state for that array. Called by `step`."""
         raise NotImplementedError
 
 
@@ -183,7 +186,7 @@ class SGD(Optimizer):
     def _build(self, params: list[Array]) -> None:
         self.velocities = [np.zeros_like(p) for p in params]
 
-    def _update(self, i: int, theta: Array, g: Array) -> Array:
+    def update(self, i: int, theta: Array, g: Array) -> Array:
         eta, mu = theta.dtype.type(self.learning_rate), theta.dtype.type(self.momentum)
         if self.momentum == 0:
             return theta - eta * g
@@ -237,7 +240,7 @@ class RMSprop(Optimizer):
         self.velocities = [np.zeros_like(p) for p in params]
         self.momentums = [np.zeros_like(p) for p in params]
 
-    def _update(self, i: int, theta: Array, g: Array) -> Array:
+    def update(self, i: int, theta: Array, g: Array) -> Array:
         f = theta.dtype.type
         rho = f(self.rho)
         self.velocities[i] = rho * self.velocities[i] + f(1 - self.rho) * g**2
@@ -294,7 +297,7 @@ class Adam(Optimizer):
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
 
-    def _update(self, i: int, theta: Array, g: Array) -> Array:
+    def update(self, i: int, theta: Array, g: Array) -> Array:
         f = theta.dtype.type  # compute in the parameters' dtype (float32 in Keras)
         t = f(self.iterations + 1)
         alpha = f(self.learning_rate) * np.sqrt(1 - f(self.beta_2) ** t) / (1 - f(self.beta_1) ** t)
@@ -343,7 +346,7 @@ class Adagrad(Optimizer):
         a0 = self.initial_accumulator_value
         self.accumulators = [np.full_like(p, a0) for p in params]
 
-    def _update(self, i: int, theta: Array, g: Array) -> Array:
+    def update(self, i: int, theta: Array, g: Array) -> Array:
         f = theta.dtype.type
         self.accumulators[i] = self.accumulators[i] + g**2
         return theta - f(self.learning_rate) * g / np.sqrt(self.accumulators[i] + f(self.epsilon))

@@ -464,7 +464,7 @@ plt.show()
 # state (`v`, `a`, `s`, `m`) as NumPy arrays. Here is the whole of Adam's update:
 
 # %%
-print(inspect.getsource(Adam._update))
+print(inspect.getsource(Adam.update))
 
 # %% [markdown]
 # Race them down the valley from $(3, 1)$, all with $\eta = 0.1$ (and $\mu = 0.5$ for the two

@@ -17,7 +17,8 @@
 # matrix product and reshaping — in `keras.ops` and NumPy side by side; how one Keras model trains
 # unchanged on several backends; and the three ways to write a Keras model.
 #
-# **Runs on:** any CPU, in about a minute and a half (fast profile). **Uses:** NumPy, Keras,
+# **Runs on:** any CPU; the run stamp at the end of the page says how long it took. **Uses:**
+# NumPy, Keras,
 # scikit-learn's bundled digits, [`dlguide.backends`](../api/backends.md) and
 # [`dlguide.plotting`](../api/plotting.md).
 
@@ -68,10 +69,9 @@ pd.DataFrame(
 # %%
 backend = keras.backend.backend()
 print("this page runs on:", backend)
-
-# %%
 assert backend == os.environ.get("KERAS_BACKEND", "tensorflow")
 assert versions["tensorflow"] is not None and versions["jax"] is not None
+
 
 # %% [markdown]
 # ## Tensors: rank, shape and dtype
@@ -100,6 +100,9 @@ examples = {
     "4-D: 32 images (batch, height, width, channels)": images[:32],
 }
 tensors = {name: ops.convert_to_tensor(value) for name, value in examples.items()}
+assert [ops.ndim(t) for t in tensors.values()] == [0, 1, 2, 3, 4]
+assert tuple(ops.shape(tensors["4-D: 32 images (batch, height, width, channels)"])) == (32, 8, 8, 1)
+assert images.shape == (1797, 8, 8, 1)
 pd.DataFrame(
     {
         "example": list(tensors),
@@ -109,10 +112,6 @@ pd.DataFrame(
     }
 )
 
-# %%
-assert [ops.ndim(t) for t in tensors.values()] == [0, 1, 2, 3, 4]
-assert tuple(ops.shape(tensors["4-D: 32 images (batch, height, width, channels)"])) == (32, 8, 8, 1)
-assert images.shape == (1797, 8, 8, 1)
 
 # %% [markdown]
 # The rank-4 batch is what an image model takes in. Here are its first 16 images,
@@ -138,12 +137,11 @@ dtypes = pd.DataFrame(
         ],
     }
 )
-dtypes
-
-# %%
 assert dtypes["NumPy"].tolist() == ["float64", "int64", "float64"]
 kept = "float32" if backend == "jax" else "float64"  # JAX runs without 64-bit mode by default
 assert dtypes["keras.ops"].tolist() == ["float32", "int32", kept]
+dtypes
+
 
 # %% [markdown]
 # ## Element-wise operations
@@ -168,13 +166,12 @@ for name, (with_keras, with_numpy) in side_by_side.items():
     keras_values = ops.convert_to_numpy(with_keras).astype("float64")  # float64 prints cleanly
     print(f"{name:>15}: keras.ops {np.round(keras_values, 4).tolist()}")
     print(f"{'':>15}  NumPy     {np.round(with_numpy.astype('float64'), 4).tolist()}")
-
-# %%
 for name, (with_keras, with_numpy) in side_by_side.items():
     np.testing.assert_allclose(
         ops.convert_to_numpy(with_keras), with_numpy, rtol=1e-6, err_msg=name
     )
 assert ops.convert_to_numpy(ops.sum(a, axis=1)).tolist() == [2.0, -5.0]
+
 
 # %% [markdown]
 # ## Broadcasting
@@ -198,11 +195,10 @@ for left, right in pairs:
     result = ops.add(ops.zeros(left), ops.zeros(right))
     rows.append((left, right, np.broadcast_shapes(left, right), tuple(ops.shape(result))))
 broadcasting = pd.DataFrame(rows, columns=["left", "right", "rules give", "keras.ops gives"])
-broadcasting
-
-# %%
 assert (broadcasting["rules give"] == broadcasting["keras.ops gives"]).all()
 assert broadcasting["rules give"].tolist() == [(1797, 64), (32, 8, 8, 1), (3, 4), (5, 3, 4)]
+broadcasting
+
 
 # %% [markdown]
 # Shapes `(2, 3)` and `(2,)` are *not* compatible: aligned at the right, 3 meets 2. Both
@@ -217,16 +213,15 @@ try:
     ops.add(ops.ones((2, 3)), ops.ones(2))
 except Exception as error:  # the error type belongs to the backend
     print(f"keras.ops: {type(error).__name__}")
-
-# %% [markdown]
-# The per-pixel centring from the table, done and checked: after subtracting the mean image, every
-# pixel has mean zero over the data set.
-
-# %%
 flat = images.reshape(len(images), -1)  # (1797, 64)
 centred = ops.convert_to_numpy(ops.subtract(flat, ops.mean(flat, axis=0)))
 assert centred.shape == (1797, 64)
 assert np.abs(centred.mean(axis=0)).max() < 1e-6  # float32 round-off
+
+
+# %% [markdown]
+# The per-pixel centring from the table, done and checked: after subtracting the mean image, every
+# pixel has mean zero over the data set.
 
 # %% [markdown]
 # ## The matrix product
@@ -298,7 +293,7 @@ np.testing.assert_array_equal(flat_32[0, 8:16], batch_4d[0, 1, :, 0])  # pixels 
 # `transpose(x, (0, 3, 1, 2))` turns channels-last `(batch, height, width, channels)` into
 # channels-first, the layout PyTorch's own layers use. Keras uses channels-last on every backend.
 #
-# ## One model, every backend
+# ## One model, each installed backend
 #
 # Now the same Keras model — 64 pixels in, a hidden layer of 32 ReLU units, 10 softmax outputs —
 # trained on the same digits split with the same seed, once per backend.
@@ -309,16 +304,6 @@ np.testing.assert_array_equal(flat_32[0, 8:16], batch_4d[0, 1, :, 0])  # pixels 
 
 # %%
 comparison = train_in_backends(BACKENDS, epochs=epochs, seed=seed)
-comparison.round({"test_accuracy": 3, "fit_seconds": 2, "import_seconds": 2})
-
-# %% [markdown]
-# TensorFlow and JAX both train the model to above 90 % test accuracy on the 450 held-out digits,
-# and agree with each other to within 4 points. They do not agree exactly: each backend draws its
-# own random initial weights from the seed and adds up numbers in its own order. The times depend
-# on the machine and on what else it runs, so read them as rough: JAX spends its first epoch
-# compiling, and `import keras` is where a backend's start-up cost lands.
-
-# %%
 ran = comparison.set_index("backend")
 for backend in ("tensorflow", "jax"):
     assert ran.loc[backend, "status"] == "ok", ran.loc[backend, "status"]
@@ -327,6 +312,15 @@ for backend in ("tensorflow", "jax"):
     assert ran.loc[backend, "n_test"] == 450
 assert abs(ran.loc["tensorflow", "test_accuracy"] - ran.loc["jax", "test_accuracy"]) < 0.04
 assert ran.loc["torch", "status"] in {"ok", "not installed"}
+comparison.round({"test_accuracy": 3, "fit_seconds": 2, "import_seconds": 2})
+
+
+# %% [markdown]
+# TensorFlow and JAX both train the model to above 90 % test accuracy on the 450 held-out digits,
+# and agree with each other to within 4 points. They do not agree exactly: each backend draws its
+# own random initial weights from the seed and adds up numbers in its own order. The times depend
+# on the machine and on what else it runs, so read them as rough: JAX spends its first epoch
+# compiling, and `import keras` is where a backend's start-up cost lands.
 
 # %% [markdown]
 # ## One model, three ways
@@ -386,11 +380,10 @@ models = [sequential, functional, subclassed]
 counts = pd.DataFrame(
     {"model": [m.name for m in models], "parameters": [m.count_params() for m in models]}
 )
-counts
-
-# %%
 assert counts["parameters"].tolist() == [2410, 2410, 2410]
 assert [layer.count_params() for layer in sequential.layers] == [2080, 330]
+counts
+
 
 # %% [markdown]
 # Same parameter count, and the same function too: copy the Sequential model's weights into the

@@ -20,7 +20,8 @@
 # dropout, L2 and the weight initialiser change training; and how the same ideas carry over to a
 # binary problem.
 #
-# **Runs on:** CPU, in one to two minutes (fast profile). **Uses:** Keras, scikit-learn, KerasTuner,
+# **Runs on:** any CPU; the run stamp at the end of the page says how long it took. **Uses:** Keras,
+# scikit-learn, KerasTuner,
 # pandas, [`dlguide.data`][dlguide.data], [`dlguide.plotting`][dlguide.plotting] and
 # [`dlguide.classification`][dlguide.classification].
 
@@ -82,14 +83,13 @@ x_train_images, x_val_images, y_train, y_val = train_test_split(
     stratify=y_train_all,
     random_state=seed,
 )
+assert len(y_train_all) == 60_000 and len(y_test) == 10_000
+assert len(y_train) == n_train and len(y_val) == n_val
+assert np.all(np.bincount(y_val) == n_val // 10)  # stratified: every class equally often
 pd.DataFrame(
     {"images": [len(y_train), len(y_val), len(y_test)]}, index=["training", "validation", "test"]
 )
 
-# %%
-assert len(y_train_all) == 60_000 and len(y_test) == 10_000
-assert len(y_train) == n_train and len(y_val) == n_val
-assert np.all(np.bincount(y_val) == n_val // 10)  # stratified: every class equally often
 
 # %% caption="The first 16 training images with their class names."
 fig = plot_image_grid(
@@ -120,7 +120,9 @@ assert x_train.shape[1] == 784 and x_train.min() >= 0.0 and x_train.max() <= 1.0
 # ## Two multilayer perceptrons
 #
 # `build_mlp` builds a ReLU network with a softmax output and compiles it. Its keyword arguments
-# (initialiser, dropout, L2) come into play later in the chapter.
+# (initialiser, dropout, L2) come into play later in the chapter. `steps_per_execution=32` lets
+# Keras run up to 32 batches per call into the backend: the updates are exactly the same, only
+# the Python overhead per batch shrinks, which matters with small batches on a CPU.
 
 
 # %%
@@ -150,7 +152,12 @@ def build_mlp(
             layers.append(keras.layers.Dropout(dropout))
     layers.append(keras.layers.Dense(n_classes, activation="softmax"))
     model = keras.Sequential(layers)
-    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=optimizer,
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=32,
+    )
     return model
 
 
@@ -159,8 +166,8 @@ small_mlp = build_mlp([100, 75])  # a smaller one: 784-100-75-10
 course_mlp.summary()
 
 # %% [markdown]
-# A dense layer from $n$ inputs to $m$ units has $nm$ weights and $m$ biases. The course's
-# 784-784-100-10 network therefore has
+# A dense layer from $n$ inputs to $m$ units has $nm$ weights and $m$ biases. The
+# [course](../sources.md)'s 784-784-100-10 network therefore has
 # $(784 \cdot 784 + 784) + (784 \cdot 100 + 100) + (100 \cdot 10 + 10) = 694{,}950$ parameters,
 # the smaller 784-100-75-10 one
 # $(784 \cdot 100 + 100) + (100 \cdot 75 + 75) + (75 \cdot 10 + 10) = 86{,}835$: eight times fewer.
@@ -231,18 +238,17 @@ best_epoch = int(log["val_loss"].idxmin()) + 1  # epochs count from 1
 print(
     f"ran {len(log)} of at most {max_epochs} epochs; best validation loss after epoch {best_epoch}"
 )
+best_from_disk = keras.models.load_model("best_mlp.keras")
+assert len(log) == len(history.history["loss"]) <= max_epochs
+assert np.all(np.diff(log["learning_rate"]) <= 0)
+assert np.array_equal(best_from_disk.predict(x_val, verbose=0), mlp.predict(x_val, verbose=0))
 log.round(4)
+
 
 # %% [markdown]
 # The log has one row per epoch, including the learning rate `ReduceLROnPlateau` set, which only
 # ever goes down. Because of `restore_best_weights`, the model in memory holds the weights of the
 # best epoch, the same ones `ModelCheckpoint` wrote to disk: both give identical predictions.
-
-# %%
-best_from_disk = keras.models.load_model("best_mlp.keras")
-assert len(log) == len(history.history["loss"]) <= max_epochs
-assert np.all(np.diff(log["learning_rate"]) <= 0)
-assert np.array_equal(best_from_disk.predict(x_val, verbose=0), mlp.predict(x_val, verbose=0))
 
 # %% caption="Learning curves of the 784-784-100-10 network; the dotted line marks the epoch whose weights were kept."
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -335,13 +341,16 @@ results.round(4)
 
 # %% [markdown]
 # Same 86,835 parameters, better training: Adam with a schedule beats plain SGD. Both Adam runs
-# clear `min_test_accuracy`, the bar set in the parameters cell: 0.88 in the full profile (54,000
-# training images), above the course's 0.8714. The fast profile trains on fewer images for fewer
-# epochs and sets a lower bar.
+# clear `min_test_accuracy`, the bar set in the parameters cell. In the full profile (54,000
+# training images) the bar is 0.88, above the 0.8714 the course reports for its SGD recipe, so
+# there both Adam runs beat the course's figure. The fast profile trains on fewer images for fewer
+# epochs and sets a lower bar; it makes no comparison with the course.
 
 # %%
 assert results["test accuracy"].iloc[1] > results["test accuracy"].iloc[0]
 assert results["test accuracy"].iloc[1:].min() >= min_test_accuracy
+if n_train == 54_000:  # the full profile: the bar, and so both Adam runs, beat the course's figure
+    assert min_test_accuracy > 0.8714
 
 # %% [markdown]
 # ## Beyond accuracy
@@ -366,13 +375,6 @@ plt.show()
 report = pd.DataFrame(
     classification_report(y_test, y_pred, target_names=FASHION_MNIST_CLASSES, output_dict=True)
 ).T
-report.round(3)
-
-# %% [markdown]
-# Shirts are the hardest class: they are confused with T-shirts, pullovers and coats. Trousers,
-# bags and sandals are almost always right.
-
-# %%
 per_class = report.loc[list(FASHION_MNIST_CLASSES)]
 assert per_class["recall"].idxmin() == "Shirt"
 class_names = np.array(FASHION_MNIST_CLASSES)
@@ -381,6 +383,12 @@ top_confusions = shirts_taken_for[shirts_taken_for != "Shirt"].value_counts().in
 assert set(top_confusions) == {"T-shirt/top", "Pullover", "Coat"}
 assert per_class.loc[["Trouser", "Bag", "Sandal"], "recall"].min() > 0.9
 assert abs(report.loc["accuracy", "precision"] - (y_pred == y_test).mean()) < 1e-12
+report.round(3)
+
+
+# %% [markdown]
+# Shirts are the hardest class: they are confused with T-shirts, pullovers and coats. Trousers,
+# bags and sandals are almost always right.
 
 # %% [markdown]
 # Precision and recall depend on the decision rule "take the most probable class". The **ROC
@@ -395,16 +403,15 @@ auc_per_class = pd.Series(
     roc_auc_score(y_test_1h, probs, average=None), index=FASHION_MNIST_CLASSES
 )
 print(f"one-vs-rest ROC-AUC, macro average: {auc_macro:.4f}")
+assert abs(auc_macro - auc_per_class.mean()) < 1e-9
+assert auc_macro > 0.98 and auc_per_class.min() > 0.9
+assert auc_per_class.idxmin() == "Shirt"
 auc_per_class.round(4).to_frame("ROC-AUC")
+
 
 # %% [markdown]
 # Every class scores above 0.9 and the average above 0.98: the probabilities rank images well even
 # where the argmax gets them wrong. Shirt again comes last.
-
-# %%
-assert abs(auc_macro - auc_per_class.mean()) < 1e-9
-assert auc_macro > 0.98 and auc_per_class.min() > 0.9
-assert auc_per_class.idxmin() == "Shirt"
 
 # %% [markdown]
 # ## Error analysis: the most confident mistakes
@@ -496,18 +503,17 @@ cv_scores = cross_validate(
 )
 cv_mean, cv_std = cv_scores["accuracy"].mean(), cv_scores["accuracy"].std()
 print(f"{cv_folds}-fold accuracy: {cv_mean:.4f} ± {cv_std:.4f}")
+assert cv_scores["n_val"].sum() == cv_samples  # every image held out exactly once
+assert cv_std < 0.04
+assert 0.6 < cv_mean < 0.95
 cv_scores.round(4)
+
 
 # %% [markdown]
 # The folds agree to within a few points: the standard deviation is below 0.04. Part of that
 # spread is the luck of which images land in the held-out fold, part the luck of the
 # initialisation. Report such a score as mean ± standard deviation, and trust a difference between
 # two recipes only when it is clearly larger than that spread.
-
-# %%
-assert cv_scores["n_val"].sum() == cv_samples  # every image held out exactly once
-assert cv_std < 0.04
-assert 0.6 < cv_mean < 0.95
 
 # %% [markdown]
 # ## Hyperparameter tuning with KerasTuner
@@ -643,14 +649,6 @@ for name, options in variants.items():
         }
     )
 regularisation = pd.DataFrame(rows).set_index("variant")
-regularisation.round(4)
-
-# %% [markdown]
-# Dropout narrows the gap between training and validation accuracy, and L2 keeps the weights
-# smaller than in the baseline. (The training accuracy is measured after training, with dropout
-# switched off, as at prediction time.)
-
-# %%
 gap = regularisation["gap"]
 assert gap["dropout 0.3"] < gap["baseline (Glorot)"]
 assert (
@@ -658,6 +656,13 @@ assert (
     < regularisation.loc["baseline (Glorot)", "sum of squared weights"]
 )
 assert regularisation["validation accuracy"].min() > 0.75
+regularisation.round(4)
+
+
+# %% [markdown]
+# Dropout narrows the gap between training and validation accuracy, and L2 keeps the weights
+# smaller than in the baseline. (The training accuracy is measured after training, with dropout
+# switched off, as at prediction time.)
 
 # %% [markdown]
 # ## Binary classification: breast cancer
@@ -710,17 +715,17 @@ bc_auc = roc_auc_score(y_bc_test, p_bc)
 print(
     f"30-10-1 network ({cancer_model.count_params()} parameters): test accuracy {bc_accuracy:.4f}, ROC-AUC {bc_auc:.4f}"
 )
-
-# %% [markdown]
-# The course notebook reports about 0.974 test accuracy for this 30-10-1 network. Here the 114 test
-# tumours are classified with an accuracy of at least 0.94 and a ROC-AUC above 0.98. With 114
-# test tumours one mistake is worth $1/114 \approx 0.009$, so another split or seed can shift the
-# score visibly; exercise 5 measures by how much. Compare such numbers with care.
-
-# %%
 assert cancer_model.count_params() == (30 * 10 + 10) + (10 * 1 + 1) == 321
 assert len(y_bc_test) == 114
 assert bc_accuracy >= 0.94 and bc_auc > 0.98
+
+
+# %% [markdown]
+# The 114 test tumours are classified with an accuracy of at least 0.94 and a ROC-AUC above 0.98.
+# (The notebook this example comes from quotes about 0.974 for the same 30-10-1 network on its own
+# split; that figure is quoted, not measured here.) With 114
+# test tumours one mistake is worth $1/114 \approx 0.009$, so another split or seed can shift the
+# score visibly; exercise 5 measures by how much. Compare such numbers with care.
 
 # %% caption="Learning curves of the 30-10-1 breast-cancer network."
 fig, ax = plt.subplots(figsize=(6, 4))
@@ -757,7 +762,7 @@ plt.show()
 #    significant given the fold-to-fold spread?
 # 4. Set `monitor="val_accuracy"` in `EarlyStopping`. Does the run stop at the same epoch?
 # 5. Rerun the breast-cancer section with five different seeds (for the split and the model) and
-#    report the test accuracy as mean ± standard deviation. Is the course's 0.974 inside that
+#    report the test accuracy as mean ± standard deviation. Is the quoted 0.974 inside that
 #    range?
 # 6. In the breast-cancer model, move the threshold from 0.5 to 0.3. How do precision and recall
 #    of the malignant class change? Which error is worse for a patient?

@@ -2,7 +2,7 @@
 # jupyter:
 #   dlguide:
 #     profiles:
-#       fast: {max_words: 5, max_pairs: 12000, vocab_size: 2000, sequence_length: 7, d_model: 32, ff_dim: 64, num_layers: 1, learning_rate: 0.003, epochs: 4, rnn_embedding_dim: 32, rnn_units: 32, rnn_epochs: 4, gpt_d_model: 32, gpt_heads: 2, gpt_layers: 1, gpt_learning_rate: 0.003, gpt_epochs: 3, require_transformer_wins: false}
+#       fast: {max_words: 6, max_pairs: 6000, vocab_size: 2000, sequence_length: 8, batch_size: 128, d_model: 48, ff_dim: 96, num_layers: 1, learning_rate: 0.003, epochs: 5, rnn_units: 32, rnn_epochs: 5, gpt_d_model: 32, gpt_heads: 2, gpt_layers: 1, gpt_learning_rate: 0.003, gpt_epochs: 5, require_transformer_wins: false}
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -35,22 +35,21 @@
 seed = 11
 equivariance_tolerance = 1e-6  # how closely a position-free encoder's outputs follow a permutation
 # Translation data: the same arguments as chapter 10, so both chapters use the same split
-max_words = None  # longest sentence kept (words); None keeps them all
+max_words = 20  # longest sentence kept (words, either side)
 max_pairs = None  # pairs kept in total; None keeps them all
-vocab_size = 15_000
-sequence_length = 20
+vocab_size = 15_000  # vocabulary per language
+sequence_length = 22  # tokens per sentence: max_words plus [start] and [end]
 batch_size = 64
 # The transformer translator
 d_model = 256
 num_heads = 4
-ff_dim = 512
+ff_dim = 1024
 num_layers = 2
 dropout = 0.1
 learning_rate = 1e-3
 epochs = 15
 # Chapter 10's recurrent translator
-rnn_embedding_dim = 256
-rnn_units = 256
+rnn_units = 256  # GRU units per encoder direction (the decoder has twice as many)
 rnn_epochs = 15
 # The small GPT
 gpt_d_model = 128
@@ -232,7 +231,7 @@ class EncoderBlock(keras.layers.Layer):
 
 
 # %%
-keras.config.set_floatx("float64")  # measure in 64-bit floats, so that rounding hides nothing
+keras.config.set_dtype_policy("float64")  # measure in 64-bit floats, so that rounding hides nothing
 vocab, length, width = 50, 7, 32
 tokens = rng.integers(1, vocab, size=(1, length))
 perm = rng.permutation(length)
@@ -240,8 +239,8 @@ embed = keras.layers.Embedding(vocab, width)
 block = EncoderBlock(width, num_heads=4, ff_dim=64)
 
 
-def encode(tok):
-    return keras.ops.convert_to_numpy(block(embed(tok)))
+def encode(tok, embedding=embed):
+    return keras.ops.convert_to_numpy(block(embedding(tok)))
 
 
 gap_without = np.abs(encode(tokens[:, perm]) - encode(tokens)[:, perm]).max()
@@ -300,7 +299,7 @@ class TokenAndPosition(keras.layers.Layer):
         if positions == "learned":
             self.positions = keras.layers.Embedding(max_length, d_model)
         elif positions == "sinusoidal":
-            self.table = att.positional_encoding(max_length, d_model).astype(keras.config.floatx())
+            self.table = att.positional_encoding(max_length, d_model).astype(self.compute_dtype)
 
     def call(self, token_ids):
         x = self.tokens(token_ids)
@@ -317,19 +316,20 @@ gaps = {}
 for kind in ["none", "sinusoidal", "learned"]:
     keras.utils.set_random_seed(seed)
     embed_pos = TokenAndPosition(vocab, length, width, positions=kind)
-    f = lambda tok: keras.ops.convert_to_numpy(block(embed_pos(tok)))  # noqa: E731
-    gaps[kind] = np.abs(f(tokens[:, perm]) - f(tokens)[:, perm]).max()
+    gaps[kind] = np.abs(
+        encode(tokens[:, perm], embed_pos) - encode(tokens, embed_pos)[:, perm]
+    ).max()
 pd.Series(gaps, name="max |f(PX) - P f(X)|").to_frame()
 
 # %%
 assert gaps["none"] < equivariance_tolerance
 assert min(gaps["sinusoidal"], gaps["learned"]) > 1e-2
-keras.config.set_floatx("float32")  # back to the default for training
+keras.config.set_dtype_policy("float32")  # back to the default for training
 
 # %% [markdown]
 # ## A transformer translator
 #
-# Now the real task of [chapter 10](10-recurrent-networks.md): English to Spanish. The data,
+# Now the real task of chapter 10: English to Spanish. The data,
 # the split, the vectorizers, greedy decoding and BLEU all come from
 # [`dlguide.text`][dlguide.text], called with the same arguments as in chapter 10, so both
 # chapters train and score on exactly the same sentences.
@@ -471,24 +471,24 @@ print(f"{transformer.count_params():,} parameters, {transformer_timer.per_epoch(
 # ## Chapter 10's recurrent translator, on the same data
 #
 # The comparison needs chapter 10's model trained on this very split, so it is rebuilt here with
-# chapter 10's recipe: a bidirectional GRU encoder whose final state starts a GRU decoder.
+# chapter 10's recipe: a bidirectional GRU encoder whose two final states, concatenated, start
+# a GRU decoder with twice as many units.
 
 
 # %%
-def recurrent_translator(source_size, target_size, embedding_dim, units):
+def recurrent_translator(source_size, target_size, units):
     source = keras.Input((None,), dtype="int64")
     target = keras.Input((None,), dtype="int64")
-    x = keras.layers.Embedding(source_size, embedding_dim, mask_zero=True)(source)
-    state = keras.layers.Bidirectional(keras.layers.GRU(units), merge_mode="sum")(x)
-    y = keras.layers.Embedding(target_size, embedding_dim, mask_zero=True)(target)
-    y = keras.layers.GRU(units, return_sequences=True)(y, initial_state=state)
+    x = keras.layers.Embedding(source_size, units, mask_zero=True)(source)
+    state = keras.layers.Bidirectional(keras.layers.GRU(units), merge_mode="concat")(x)
+    y = keras.layers.Embedding(target_size, units, mask_zero=True)(target)
+    y = keras.layers.GRU(2 * units, return_sequences=True)(y, initial_state=state)
     return keras.Model([source, target], keras.layers.Dense(target_size)(y))
 
 
 keras.utils.set_random_seed(seed)
 rnn = compile_translator(
-    recurrent_translator(len(source_vocab), len(target_vocab), rnn_embedding_dim, rnn_units),
-    learning_rate,
+    recurrent_translator(len(source_vocab), len(target_vocab), rnn_units), learning_rate
 )
 rnn_timer = EpochTimer()
 rnn_history = rnn.fit(train_ds, epochs=rnn_epochs, verbose=0, callbacks=[rnn_timer])
@@ -499,22 +499,23 @@ print(f"{rnn.count_params():,} parameters, {rnn_timer.per_epoch():.2f} s per epo
 #
 # [`translate`][dlguide.text.translate] runs greedy decoding: start from `[start]`, ask the model
 # for the scores of the next word, append the best one, repeat until `[end]`. It only needs a
-# function from (English tokens, Spanish tokens so far) to next-word scores. For the transformer
-# that is one pass through the encoder and the causally masked decoder, keeping the last
-# position's scores; for the recurrent model, one pass of the whole network over the prefix.
+# function from (English tokens, Spanish tokens so far) to next-word scores: one pass of the
+# model over the prefix, padded to full length, keeping the scores at the prefix's last position.
+# The transformer's causal mask, and the recurrent decoder's left-to-right reading, make the
+# padding after that position invisible to it.
 
 
 # %%
-def transformer_next(source, target):
-    t = target.shape[1]  # pad to full length: the causal mask keeps position t - 1 blind to it
-    target = np.pad(target, ((0, 0), (0, sequence_length - t)))
-    context, source_mask = transformer.encode(source)
-    logits, _ = transformer.decode(target, context, source_mask)
-    return keras.ops.convert_to_numpy(logits[:, t - 1, :])
+def next_token_scores(model):
+    def scores(source, target):
+        t = target.shape[1]  # pad to full length: position t - 1 never sees what comes after it
+        padded = np.pad(target, ((0, 0), (0, sequence_length - t)))
+        return model.predict_on_batch((source, padded))[:, t - 1, :]
+
+    return scores
 
 
-def rnn_next(source, target):
-    return keras.ops.convert_to_numpy(rnn((source, target))[:, -1, :])
+transformer_next, rnn_next = next_token_scores(transformer), next_token_scores(rnn)
 
 
 sources = list(dict.fromkeys(english for english, _ in split.test))  # each sentence once
@@ -586,8 +587,10 @@ if require_transformer_wins:
 # every position's queries, keys and values come from one matrix product over the whole sentence,
 # and teacher forcing with a causal mask trains all $T$ next-word predictions at once. The time
 # per epoch in the table above is measured at (about) equal parameter count on the same data; the
-# ratio is below. On a CPU with short sentences the two are close; on a GPU, and as sentences get
-# longer, the sequential steps of the RNN dominate.
+# ratio is below, as this run measured it. Which model is faster depends on the hardware and on
+# $T$: a CPU runs few operations at once, and with sentences of a few words the recurrent loop is
+# short; a GPU runs the transformer's matrix products in parallel, while the recurrent loop stays
+# $T$ steps long, so the gap grows with sentence length.
 
 # %%
 speed_ratio = rnn_timer.per_epoch() / transformer_timer.per_epoch()

@@ -46,7 +46,9 @@ from numpy.typing import ArrayLike, NDArray
 from ._checks import as_finite_array, check_int, check_real
 
 __all__ = [
+    "MAX_ENUMERATED_UNITS",
     "RBM",
+    "History",
     "cd_gradients",
     "cd_step",
     "energy",

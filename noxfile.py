@@ -35,6 +35,9 @@ def _env() -> dict[str, str]:
     return env
 
 
+#: How `nox -s serve` runs `mkdocs serve` (benchmarks/bench_build.py measures the same).
+SERVE_OPTIONS = ("--dirty", "--no-strict")
+
 # docs, serve, tests and bench install the same set, so their environments fingerprint alike and
 # share the execution cache: `nox -s tests` after `nox -s docs` executes no chapter again.
 BOOK_EXTRAS = ("book", "serve", "docs", "test")
@@ -80,9 +83,13 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def serve(session: nox.Session) -> None:
-    """Preview the book at http://127.0.0.1:8000; only edited chapters re-execute."""
+    """Preview the book at http://127.0.0.1:8000; only edited chapters re-execute.
+
+    `--dirty` rebuilds only the pages that changed (a prose edit takes seconds); MkDocs warns
+    about dirty builds, so strict mode is off here (`nox -s docs` stays strict).
+    """
     _install_book(session, *BOOK_EXTRAS)
-    session.run("mkdocs", "serve", *session.posargs, env=_env())
+    session.run("mkdocs", "serve", *SERVE_OPTIONS, *session.posargs, env=_env())
 
 
 @nox.session(python=PYTHON)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -410,6 +411,10 @@ def test_clean_stream_applies_carriage_returns_backspaces_and_drops_ansi():
     assert clean_stream("\x1b[1m\x1b[31mred\x1b[0m") == "red"
 
 
+#: What `nox -s serve` runs (noxfile.py, SERVE_OPTIONS).
+SERVE = [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--no-strict"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -417,12 +422,15 @@ def _free_port() -> int:
 
 
 def test_serve_rebuilds_once_per_edit_and_reexecutes_only_the_edited_chapter(book: Path):
+    """As `nox -s serve` runs it (`--dirty --no-strict`): a code edit re-executes that chapter, a
+    prose edit executes nothing, and the served page shows each edit."""
     assert executed(build(book)) == ["chapters/01-first.py", "chapters/02-second.py"]
     log = book / "serve.log"
     env = {**os.environ, "PYTHONPATH": pythonpath(book), "DLGUIDE_PROFILE": "fast"}
+    port = _free_port()
     with log.open("w") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{_free_port()}"],
+            [*SERVE, "-a", f"127.0.0.1:{port}"],
             cwd=book,
             env={**env, "KERAS_BACKEND": "tensorflow", "NO_MKDOCS_2_WARNING": "1"},
             stdout=out,
@@ -451,6 +459,15 @@ def test_serve_rebuilds_once_per_edit_and_reexecutes_only_the_edited_chapter(boo
         text = log.read_text()
         assert len(re.findall(r"Documentation built in", text)) == 2, text
         assert re.findall(r"executed (chapters/\S+) in", text) == ["chapters/02-second.py"]
+        page = f"http://127.0.0.1:{port}/chapters/02-second/"
+        assert "edited while serving" in urllib.request.urlopen(page).read().decode()
+
+        second.write_text(second.read_text().replace("Some prose", "Prose edited while serving"))
+        wait_for(r"Documentation built in", 3)
+        assert re.findall(r"executed (chapters/\S+) in", log.read_text()) == [
+            "chapters/02-second.py"
+        ]
+        assert "Prose edited while serving" in urllib.request.urlopen(page).read().decode()
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)

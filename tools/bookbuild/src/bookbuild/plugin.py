@@ -10,7 +10,9 @@ The page is always rendered from the current chapter source (its Markdown cells,
 with the outputs of the cached run, so a prose edit executes nothing. With `execute: false` a
 cache miss is an error: the final job of a sharded build uses it to prove it executes nothing.
 Under `mkdocs serve` the plugin keeps its state between rebuilds (it defines `on_startup`), so
-unchanged cache entries are not read again.
+unchanged cache entries are not read again. Under `mkdocs serve --dirty` (what `nox -s serve`
+runs), MkDocs rebuilds only the Markdown pages whose files changed; when the package source
+changes, the plugin marks every Markdown page changed, since API pages render its docstrings.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class BookPlugin(BasePlugin[BookConfig]):
         # Cache entries already read, by path: (modification time, notebook). Kept between the
         # rebuilds of `mkdocs serve`, where this object lives as long as the server.
         self._entries: dict[Path, tuple[float, Any]] = {}
+        self._packages: str | None = None  # the package fingerprint of the previous build
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining this hook keeps the plugin object between the rebuilds of `mkdocs serve`.
@@ -138,6 +141,13 @@ class BookPlugin(BasePlugin[BookConfig]):
         fingerprints = Fingerprints.of_environment(
             self._package_dirs(config), backend=self.config.backend, profile=self.config.profile
         )
+        if self._packages is not None and fingerprints.packages != self._packages:
+            # A rebuild of `mkdocs serve --dirty` after a package edit: the API pages show its
+            # docstrings, so no Markdown page counts as unchanged (generated content always does).
+            for file in files.documentation_pages():
+                if file.abs_src_path is not None:
+                    file.content_string = file.content_string
+        self._packages = fingerprints.packages
         cache = NotebookCache(self._project_dir(config) / self.config.cache_dir)
         notebooks, statuses = self._notebooks(chapters, fingerprints, cache)
 

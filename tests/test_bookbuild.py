@@ -294,6 +294,35 @@ def test_notebooks_install_the_build_commit_and_colab_links_resolve_on_gh_pages(
     assert other in next(cell for cell in notebook.cells if cell.cell_type == "code").source
 
 
+def test_memoised_search_index_and_notebooks_are_the_same_build_after_build(book: Path):
+    """bookbuild.speedups: the second build takes the search entries from the memo file and
+    produces the same index; downloaded notebooks are byte-identical from build to build."""
+    config = book / "mkdocs.yml"
+    config.write_text(
+        "theme:\n  name: material\n  font: false\n"
+        + config.read_text().replace("plugins:\n", "plugins:\n  - search\n")
+    )
+    assert executed(build(book)) == ["chapters/01-first.py", "chapters/02-second.py"]
+    site = book / "site"
+    memo_file = book / ".cache" / "dlguide-book" / "memo.json"
+    builds = []
+    for fresh in (False, False, True):  # the last one without the memo file: computed afresh
+        if fresh:
+            memo_file.unlink()
+        assert executed(build(book)) == []
+        builds.append(
+            (
+                (site / "search" / "search_index.json").read_text(),
+                (site / "chapters" / "01-first.ipynb").read_bytes(),
+            )
+        )
+    memo = json.loads(memo_file.read_text())
+    assert sum(key.startswith("search:") for key in memo["entries"]) >= 4  # one per page
+    assert builds[0] == builds[1] == builds[2]
+    first_index = builds[0][0]
+    assert "Some prose with math" in first_index
+
+
 def test_rendered_page_has_outputs_figure_stamp_and_download(book: Path):
     result = build(book)
     assert result.returncode == 0, result.stderr

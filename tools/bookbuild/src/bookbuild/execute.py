@@ -135,8 +135,16 @@ def _describe_failure(
 
 
 def prepare(chapter: Chapter, profile: str) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
-    """The chapter as the kernel runs it: its source with the profile's values applied."""
-    return apply_profile(chapter.read(), profile, chapter.src_uri)
+    """The chapter as the kernel runs it: its source with the profile's values applied.
+
+    Cells get ids from their position (jupytext draws random ones at each read), so the same
+    source gives the same notebook and the downloaded notebook changes only when it does.
+    """
+    nb, overrides = apply_profile(chapter.read(), profile, chapter.src_uri)
+    for index, cell in enumerate(nb.cells):
+        if "id" in cell:
+            cell.id = f"cell-{index}"
+    return nb, overrides
 
 
 def attach_outputs(
@@ -205,7 +213,7 @@ def execute_chapter(
             names the chapter, the cell (with its line in the source) and the error.
     """
     source_nb = chapter.read()
-    nb, overrides = apply_profile(source_nb, profile, chapter.src_uri)
+    nb, overrides = prepare(chapter, profile)
     stamp = nbformat.v4.new_code_cell(STAMP_SOURCE.strip(), metadata={"tags": [STAMP_TAG]})
     nb.cells.append(stamp)
     nb.metadata["kernelspec"] = {

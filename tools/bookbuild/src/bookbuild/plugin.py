@@ -38,6 +38,7 @@ from .cache import Fingerprints, NotebookCache, execution_input
 from .chapter import PROFILES, Chapter, ChapterError, find_chapters
 from .execute import attach_outputs, execute_chapter, prepare
 from .render import downloadable_notebook, format_time, render_notebook, title_of
+from .speedups import Memo, memoise_search_index, memoise_signature_formatting
 
 log = logging.getLogger("mkdocs.plugins.dlguide_book")
 
@@ -54,6 +55,7 @@ class BookConfig(Config):
     status_page = c.Type(str, default="status.md")
     mathjax = c.Type(bool, default=True)
     execute = c.Type(bool, default=True)
+    memoise = c.Type(bool, default=True)  # see bookbuild.speedups
 
 
 def build_commit(project_dir: Path) -> str | None:
@@ -98,6 +100,7 @@ class BookPlugin(BasePlugin[BookConfig]):
         # rebuilds of `mkdocs serve`, where this object lives as long as the server.
         self._entries: dict[Path, tuple[float, Any]] = {}
         self._packages: str | None = None  # the package fingerprint of the previous build
+        self._memo: Memo | None = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         # Defining this hook keeps the plugin object between the rebuilds of `mkdocs serve`.
@@ -149,6 +152,10 @@ class BookPlugin(BasePlugin[BookConfig]):
                     file.content_string = file.content_string
         self._packages = fingerprints.packages
         cache = NotebookCache(self._project_dir(config) / self.config.cache_dir)
+        if self.config.memoise:
+            self._memo = Memo(cache.root / "memo.json", namespace=fingerprints.dependencies)
+            memoise_search_index(config, self._memo)
+            memoise_signature_formatting(self._memo)
         notebooks, statuses = self._notebooks(chapters, fingerprints, cache)
 
         self.records = []
@@ -274,6 +281,11 @@ class BookPlugin(BasePlugin[BookConfig]):
         if nb is not None:
             self._entries[path] = (mtime, nb)
         return nb
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self._memo is not None:
+            self._memo.save()
+            self._memo = None
 
     # -- links and extra pages -----------------------------------------------------------------
     def _edit_uri(self, config: MkDocsConfig, chapter: Chapter) -> str | None:

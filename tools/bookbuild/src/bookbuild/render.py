@@ -271,6 +271,7 @@ def downloadable_notebook(nb: nbformat.NotebookNode, install: str | None = None)
                 "# Outside the book's repository (e.g. in Colab), install dlguide first:\n"
                 f'%pip install --quiet "{install}"',
                 metadata={"tags": ["install"]},
+                id="install-dlguide",
             ),
         )
     for cell in nb.cells:

@@ -34,7 +34,7 @@
 # %% tags=["parameters"]
 seed = 11
 equivariance_tolerance = 1e-6  # how closely a position-free encoder's outputs follow a permutation
-# Translation data: the same arguments as chapter 10, so both chapters use the same split
+# Translation data: the split takes the same arguments as in chapter 10 (the same sentences)
 max_words = 20  # longest sentence kept (words, either side)
 max_pairs = None  # pairs kept in total; None keeps them all
 vocab_size = 15_000  # vocabulary per language
@@ -330,10 +330,10 @@ keras.config.set_dtype_policy("float32")  # back to the default for training
 # %% [markdown]
 # ## A transformer translator
 #
-# Now the real task of chapter 10: English to Spanish. The data,
-# the split, the vectorizers, greedy decoding and BLEU all come from
-# [`dlguide.text`][dlguide.text], called with the same arguments as in chapter 10, so both
-# chapters train and score on exactly the same sentences.
+# Now the real task of chapter 10: English to Spanish. The data, the split, the vectorizers,
+# greedy decoding and BLEU all come from [`dlguide.text`][dlguide.text]. The split is made with
+# the same arguments as in chapter 10, so both chapters train and score on exactly the same
+# sentences, with the same metric.
 
 # %%
 split = text.load_splits(max_words=max_words, max_pairs=max_pairs)

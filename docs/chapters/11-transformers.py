@@ -330,7 +330,7 @@ keras.config.set_dtype_policy("float32")  # back to the default for training
 # %% [markdown]
 # ## A transformer translator
 #
-# Now the real task of chapter 10: English to Spanish. The data, the split, the vectorizers,
+# Now the real task of [chapter 10](10-recurrent-networks.md): English to Spanish. The data, the split, the vectorizers,
 # greedy decoding and BLEU all come from [`dlguide.text`][dlguide.text]. The split is made with
 # the same arguments as in chapter 10, so both chapters train and score on exactly the same
 # sentences, with the same metric.

@@ -2,7 +2,7 @@
 # jupyter:
 #   dlguide:
 #     profiles:
-#       fast: {window_epochs: 20, bptt_steps: 40, mt_max_words: 5, mt_max_pairs: 6000, mt_vocab: 5000, mt_units: 32, mt_epochs: 5, min_bleu: 0.0}
+#       fast: {window_epochs: 15, bptt_steps: 40, mt_max_words: 5, mt_max_pairs: 6000, mt_vocab: 5000, mt_units: 32, mt_epochs: 4, min_bleu: 0.0}
 #   kernelspec:
 #     display_name: Python 3
 #     language: python

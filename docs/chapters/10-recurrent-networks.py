@@ -479,7 +479,7 @@ plt.show()
 #
 # The data are the 118,964 English–Spanish pairs of the Tatoeba project (data set `"spa_eng"`,
 # verified by the SHA-256 of the extracted `spa-eng/spa.txt`). [`dlguide.text`][dlguide.text]
-# loads them and makes the book's fixed split, which chapter 11 reuses for a
+# loads them and makes the book's fixed split, which [chapter 11](11-transformers.md) reuses for a
 # transformer: 70 % train, 15 % validation, 15 % test, **by English sentence**, so a test
 # sentence never appears in training, not even with another translation. This profile keeps
 # sentences of at most `mt_max_words` words and, if `mt_max_pairs` is set, a subset of that size
@@ -640,11 +640,14 @@ plt.show()
 by_length.style.format({"BLEU": "{:.2f}"})
 
 # %% [markdown]
-# Two limits show up. The context vector has a fixed size, so a long sentence must be squeezed
-# as hard as a short one; and the decoder sees the English words only through it, never
-# directly. **Attention** removes both: at every output step the decoder looks back at *all*
-# encoder states and weights them by relevance. Chapter 11 builds a transformer on exactly this
-# split and scores it with exactly this BLEU.
+# Two limits are built into this design, whatever the profile. The context vector has a fixed
+# size, so a long sentence must be squeezed as hard as a short one; and the decoder sees the
+# English words only through it, never directly. (In the fast profile every sentence has at most
+# five words and BLEU is near zero at every length, so the plot cannot show a trend; the full
+# profile's sentences run to 20 words.) **Attention** removes both limits: at every output step
+# the decoder looks back at *all* encoder states and weights them by relevance.
+# [Chapter 11](11-transformers.md) builds a transformer on exactly this split and scores it with
+# exactly this BLEU.
 #
 # ## Summary
 #

@@ -24,8 +24,9 @@
 #   and corpus BLEU, and where its fixed-size context vector falls short.
 #
 # **Runs on:** CPU, in about a minute (fast profile: 6,000 sentence pairs of at most five
-# words, small models, few epochs). The translator needs the full profile (every pair, a larger
-# model, 15 epochs) and a GPU to translate well; the fast profile only runs its pipeline. **Uses:** Keras, [`dlguide.recurrent`][dlguide.recurrent],
+# words, small models, few epochs). The translator is meant for the full profile (every pair of
+# at most 20 words, a larger model, 15 epochs; a GPU helps); the fast profile only runs its
+# pipeline. **Uses:** Keras, [`dlguide.recurrent`][dlguide.recurrent],
 # [`dlguide.text`][dlguide.text] and [`dlguide.data`][dlguide.data].
 #
 # Recurrent networks read a sequence one element at a time and carry a state from step to step.
@@ -601,9 +602,9 @@ assert all(len(h.split()) <= sequence_length for h in hypotheses)
 # %% [markdown]
 # Read the score with the profile in mind. In the fast profile the model sees a few thousand short
 # pairs for a few epochs: it learns frequent words and the shape of a Spanish sentence, not
-# translation, and its BLEU is close to zero. The full profile trains on every pair of the
-# training split with a larger model; that run, on a GPU, is the one whose BLEU chapter 11 compares
-# with a transformer.
+# translation, and its BLEU is close to zero. The full profile trains on every training pair of
+# at most 20 words with a larger model; its BLEU is the one to compare with the transformer of
+# chapter 11.
 #
 # %% [markdown]
 # ## Why attention came next

@@ -73,6 +73,7 @@ def build(project: Path, **extra: str) -> tuple[float, str]:
     )
     seconds = time.perf_counter() - started
     CPU.append(_children_cpu() - cpu)
+    print(f"build {len(CPU)}: {seconds:.1f} s, CPU {CPU[-1]:.1f} s", file=sys.stderr, flush=True)
     if result.returncode != 0:
         sys.exit(f"build failed:\n{result.stderr[-4000:]}")
     return seconds, result.stderr
@@ -123,10 +124,15 @@ def serve_prose_edit(project: Path, chapter: Path) -> float:
         with urllib.request.urlopen(url, timeout=30) as response:
             if marker not in response.read().decode():
                 sys.exit(f"the served page {url} lacks the edit")
+        print(f"serve: prose edit -> page rebuilt in {seconds:.1f} s", file=sys.stderr, flush=True)
         return seconds
     finally:
         os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a rebuild in flight can ignore the interrupt
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
 
 
 def page_weight(site: Path, page: str) -> tuple[int, int]:

@@ -781,10 +781,9 @@ assert recalls["change"].sum() > 0
 
 # %% [markdown]
 # The table names the classes whose recall rose by at least 3 points in this run, and the
-# matrices show where their errors went. Most of the remaining mistakes stay inside the group of
-# upper-body garments (T-shirt, pullover, coat, shirt), whose differences (a collar, buttons, the
-# length of a sleeve) are small at 28×28 pixels; a class can also lose recall to a neighbour
-# that gains.
+# matrices show where the errors went. Many of the remaining mistakes mix up the upper-body
+# garments (T-shirt, pullover, coat, shirt), whose differences (a collar, buttons, the length of
+# a sleeve) are small at 28×28 pixels; a class can also lose recall to a neighbour that gains.
 #
 # ## Shifted images
 #

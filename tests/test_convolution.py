@@ -21,6 +21,14 @@ from dlguide.convolution import (
     max_pool2d_backward,
 )
 
+# tf.GradientTape sees a Keras layer's computation only when Keras runs on TensorFlow; under
+# another backend those comparisons are skipped, and the hypothesis tests below still compare the
+# gradients with TensorFlow's own ops (tf.nn.conv2d, max_pool2d, avg_pool2d) on any backend.
+needs_tensorflow_backend = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.GradientTape on a Keras layer needs KERAS_BACKEND=tensorflow",
+)
+
 
 def _keras_conv(kernel: np.ndarray, bias: np.ndarray, stride, padding: str, x_shape, dtype):
     k_h, k_w, _, filters = kernel.shape
@@ -96,6 +104,7 @@ def _tape_gradients(layer, x: np.ndarray, grad_out: np.ndarray):
     return [g.numpy() for g in grads]
 
 
+@needs_tensorflow_backend
 @pytest.mark.parametrize("stride", [1, 2, 3])
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("kernel_size", [(1, 1), (3, 3), (4, 4), (3, 2)])
@@ -111,6 +120,7 @@ def test_conv2d_backward_matches_gradient_tape_float64(stride, padding, kernel_s
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-12, err_msg=name)
 
 
+@needs_tensorflow_backend
 def test_conv2d_backward_matches_gradient_tape_float32() -> None:
     x, kernel, bias = _random_conv(3, (4, 12, 12, 2), (3, 3, 2, 6))
     layer = _keras_conv(kernel, bias, 2, "same", x.shape, "float32")
@@ -226,6 +236,7 @@ def test_pooling_any_shape(n, height, width, channels, pool, stride, padding, se
 
 
 # --- pooling against the Keras layers -----------------------------------------------------------
+@needs_tensorflow_backend
 @pytest.mark.parametrize(
     ("layer_class", "forward", "backward"),
     [

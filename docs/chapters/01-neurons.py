@@ -242,13 +242,51 @@ except ValueError as error:
 # - Forward propagation applies the layers in order; the last layer's activations are the output.
 # - The 2-2-1 example gives 0.7159 by hand, with NumPy and with Keras.
 #
+# Next, [chapter 2](02-gradient-descent.md) shows how a network finds good weights on its own.
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Change $w_6$ from 0.05 to 0.5. Predict, before you run it, whether the output goes up or
-#    down, then check with `forward_propagate`.
-# 2. Build a Keras model for the 5-3-2-3-1 network, load `big_network`'s weights into it and
-#    assert that it reproduces `output`.
-# 3. Replace the sigmoid in `sigmoid` by $\tanh$. Which of the assertions in this chapter fail,
-#    and why?
-#
-# Next, [chapter 2](02-gradient-descent.md) shows how a network finds good weights on its own.
+# **Exercise 1.** Change $w_6$ from 0.05 to 0.5. Predict, before you run it, whether the output of
+# the 2-2-1 network goes up or down, then check with `forward_propagate` and by hand.
+
+# %% tags=["solution"]
+bigger_w6 = [dict(layer) for layer in network]
+bigger_w6[1]["weights"] = np.array([[w5], [0.5]])
+output_w6, _ = forward_propagate(bigger_w6, [x1, x2])
+print(f"output with w6 = 0.5: {output_w6[0]:.4f} (was {output_by_hand:.4f})")
+# a12 > 0 and the sigmoid increases, so a larger w6 raises z2 by (0.5 - 0.05) * a12 and the output.
+assert abs(output_w6[0] - sigmoid(z2 + (0.5 - w6) * a12)) < 1e-12
+assert output_w6[0] > output_by_hand
+
+# %% [markdown]
+# **Exercise 2.** Build a Keras model for the 5-3-2-3-1 network, load `big_network`'s weights into
+# it and check that it reproduces `output`.
+
+# %% tags=["solution"]
+big_model = keras.Sequential(
+    [keras.Input(shape=(5,))]
+    + [
+        keras.layers.Dense(n, activation=layer["activation"])
+        for n, layer in zip(layer_sizes[1:], big_network)
+    ]
+)
+big_model.set_weights([layer[key] for layer in big_network for key in ("weights", "biases")])
+output_big_keras = np.asarray(big_model(inputs[None, :].astype("float32")))[0]
+print(f"dlguide: {output[0]:.6f}   Keras: {output_big_keras[0]:.6f}")
+assert abs(float(output_big_keras[0]) - output[0]) < 1e-6
+
+# %% [markdown]
+# **Exercise 3.** Give both layers of the 2-2-1 network the activation $\tanh$ instead of the
+# sigmoid. Compute the output with `dense(..., activation="tanh")` and by hand with `math.tanh`.
+# Can it still be read as a firing probability?
+
+# %% tags=["solution"]
+tanh_network = [dict(layer, activation="tanh") for layer in network]
+output_tanh, _ = forward_propagate(tanh_network, [x1, x2])
+h1, h2 = math.tanh(z11), math.tanh(z12)
+by_hand_tanh = math.tanh(h1 * w5 + h2 * w6 + b2)
+print(f"tanh output: {output_tanh[0]:.4f} (by hand {by_hand_tanh:.4f})")
+assert abs(output_tanh[0] - by_hand_tanh) < 1e-12
+# tanh ranges over (-1, 1), not (0, 1): an output is no longer a probability without rescaling.
+assert round(by_hand_tanh, 4) != round(output_by_hand, 4)

@@ -101,10 +101,10 @@ def repeated_split_scores(
     3. if `normalize_target`, train on $y' = (y - \mu_y) / \sigma_y$ with the training rows' mean
        and standard deviation, and map predictions back, $\hat y = \mu_y + \sigma_y \hat y'$;
     4. `keras.utils.set_random_seed(s_r)`, then `model = build_model(n_features)` and
-       `model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)` (from the
-       second repeat on, the first repeat's compiled model is trained instead, with this
-       repeat's initial weights and a restarted optimizer: the same training, without Keras
-       tracing the training step again);
+       `model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)` (once a
+       model built alike has been trained, by this or an earlier call, that compiled model is
+       trained instead, with this repeat's initial weights and a restarted optimizer: the same
+       training, without Keras tracing the training step again);
     5. score the test rows in the target's own units:
        $\text{MSE} = \frac{1}{n}\sum_i (y_i - \hat y_i)^2$.
 
@@ -170,9 +170,6 @@ def repeated_split_scores(
 
     scores = np.empty(n_repeats, dtype=np.float64)
     seeds = tuple(seed + r for r in range(n_repeats))
-    model: keras.Model | None = None  # the first repeat's model, trained again by later repeats
-    blueprint: tuple[Any, ...] = ()
-    optimizer_start: list[Any] = []
     for r, s in enumerate(seeds):
         X_train, X_test, y_train, y_test = train_test_split(
             features, target, test_size=test_size, random_state=s
@@ -192,10 +189,11 @@ def repeated_split_scores(
             raise TypeError(f"build_model must return a keras.Model, got {type(fresh).__name__}")
         if not getattr(fresh, "compiled", False):
             raise TypeError("build_model must return a compiled model: call model.compile(...)")
-        if model is None or _blueprint(fresh) != blueprint:
-            model, blueprint, optimizer_start = fresh, _blueprint(fresh), _optimizer_start(fresh)
-        else:
-            _restart(model, fresh, optimizer_start)
+        blueprint = _blueprint(fresh)
+        if blueprint not in _TRAINED:  # the first model built alike is trained again later
+            _TRAINED[blueprint] = fresh, _optimizer_start(fresh)
+        model, optimizer_start = _TRAINED[blueprint]
+        _restart(model, fresh, optimizer_start)
         y_fit = ((y_train - y_mean) / y_scale).astype(np.float32)
         model.fit(X_train, y_fit, epochs=epochs, batch_size=batch_size, verbose=0)
         prediction = keras.ops.convert_to_numpy(model(X_test, training=False))
@@ -211,6 +209,10 @@ def repeated_split_scores(
     return RepeatedSplitResult(name=name, scores=scores, seeds=seeds)
 
 
+_TRAINED: dict[tuple[Any, ...], tuple[keras.Model, list[Any]]] = {}
+"""Compiled models by blueprint, with their optimizer's start state (see `_restart`)."""
+
+
 def _blueprint(model: keras.Model) -> tuple[Any, ...]:
     """What makes two compiled models interchangeable: layers, their configs, optimizer, loss."""
 
@@ -220,7 +222,8 @@ def _blueprint(model: keras.Model) -> tuple[Any, ...]:
     layers = [(type(layer).__name__, unnamed(layer.get_config())) for layer in model.layers]
     optimizer = getattr(model, "optimizer", None)
     optimizer_config = None if optimizer is None else unnamed(optimizer.get_config())
-    return repr(layers), repr(optimizer_config), repr(getattr(model, "loss", None))
+    shapes = [tuple(weight.shape) for weight in model.weights]
+    return repr(layers), repr(shapes), repr(optimizer_config), repr(getattr(model, "loss", None))
 
 
 def _optimizer_start(model: keras.Model) -> list[Any]:

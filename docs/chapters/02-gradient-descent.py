@@ -173,7 +173,7 @@ problems = {
 fig, axes = plt.subplots(2, 4, figsize=(14, 6.4))
 for row, (name, (J, grad, w0, J_min, rates)) in zip(axes, problems.items()):
     w1, w2 = np.meshgrid(np.linspace(-3.5, 3.5, 121), np.linspace(-3.5, 3.5, 121))
-    Z = np.vectorize(lambda a, b: J(np.array([a, b])))(w1, w2) - J_min  # noqa: B023
+    Z = np.array([[J(np.array([a, b])) for a, b in zip(r1, r2)] for r1, r2 in zip(w1, w2)]) - J_min
     levels = np.geomspace(0.02, Z.max(), 12)
     for ax, eta in zip(row, rates):
         run = gradient_descent(J, grad, w0, eta, max_epochs=30)
@@ -219,6 +219,8 @@ assert steps["valley", 0.18] == 39
 assert min(s for (name, _), s in steps.items() if name == "valley" and s != "diverged") == 39
 assert all(steps["valley", eta] == "diverged" for eta in rates if eta >= 0.3)
 assert abs(steps_table.loc[0.18, "valley: ρ"] - 0.82) < 1e-12
+assert round(1 - 10 * 0.18, 2) == -0.8 and round(1 - 10 * 0.195, 2) == -0.95  # the zig-zags
+assert round(1 - 10 * 0.21, 2) == -1.1  # thrown out of the valley
 assert all(abs(steps_table.loc[eta, "bowl: ρ"] - 0.8) < 1e-12 for eta in (0.1, 0.9))
 etas = np.linspace(1e-4, 0.2, 20_001)  # the best ρ over all rates is (κ - 1)/(κ + 1)
 best_rho = np.max(np.abs(1 - np.outer(etas, curvature)), axis=1).min()

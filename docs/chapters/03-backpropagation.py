@@ -107,10 +107,8 @@ print(f"dL/dw5 = {dw5:.4f}  dL/dw6 = {dw6:.4f}  dL/db2 = {db2:.4f}")
 # %%
 delta11 = delta2 * w5 * a11 * (1 - a11)
 delta12 = delta2 * w6 * a12 * (1 - a12)
-by_hand = {
-    "w1": delta11 * x1, "w2": delta11 * x2, "w3": delta12 * x1, "w4": delta12 * x2,
-    "w5": dw5, "w6": dw6, "b11": delta11, "b12": delta12, "b2": db2,
-}  # fmt: skip
+by_hand = dict(w1=delta11 * x1, w2=delta11 * x2, w3=delta12 * x1, w4=delta12 * x2)
+by_hand |= dict(w5=dw5, w6=dw6, b11=delta11, b12=delta12, b2=db2)
 print(f"delta11 = {delta11:.4f}  delta12 = {delta12:.6f}")
 assert round(a2, 4) == 0.7159
 assert round(delta2, 4) == -0.1155
@@ -392,6 +390,7 @@ tail_ratio
 # %%
 extrapolated = 0.01 * math.sqrt(history.epochs / 360_000)
 assert abs(extrapolated - 0.0085) < 0.0005
+assert round(extrapolated, 4) == 0.0084
 round(extrapolated, 4)
 
 # %% [markdown]
@@ -411,13 +410,9 @@ assert np.all(np.abs(out_stuck[[1, 3]] - Y_xor[[1, 3], 0]) < 0.05)
 assert np.all(acts_stuck[1][[0, 2]] > 0.99)  # both hidden neurons saturated on (0,0) and (1,0)
 assert np.max(np.abs(acts_stuck[1][0] - acts_stuck[1][2])) < 0.005  # same hidden code
 assert 0.125 < history_stuck.loss[-1] < 0.128 and 0.25 < history_stuck.mae[-1] < 0.28
-pd.DataFrame(
-    {
-        "x1": X_xor[:, 0], "x2": X_xor[:, 1], "target": Y_xor[:, 0],
-        "hidden 1": acts_stuck[1][:, 0].round(4), "hidden 2": acts_stuck[1][:, 1].round(4),
-        "output": acts_stuck[2][:, 0].round(4),
-    }
-)  # fmt: skip
+table = pd.DataFrame(X_xor, columns=["x1", "x2"]).assign(target=Y_xor[:, 0])
+table[["hidden 1", "hidden 2"]] = acts_stuck[1].round(4)
+table.assign(output=acts_stuck[2][:, 0].round(4))
 
 
 # %% [markdown]

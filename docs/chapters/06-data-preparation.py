@@ -195,6 +195,7 @@ counts = pd.DataFrame(
     {"random split": np.bincount(y_plain), "stratified split": np.bincount(y_strat)},
     index=FASHION_MNIST_CLASSES,
 )
+assert len(y_plain) == len(y_strat) == 300
 assert counts["random split"].min() == 23 and counts["random split"].max() == 40
 assert counts["stratified split"].min() == 28 and counts["stratified split"].max() == 33
 share = np.bincount(y_small) * 0.15

@@ -160,6 +160,7 @@ course = {"B": (379.7, 135.5), "C": (162.4, 17.0), "D": (126.0, 17.6)}  # mean, 
 for r in (B, C, D):  # each mean lies within two of the course's standard deviations of its mean
     assert abs(r.mean - course[r.name][0]) < 2 * course[r.name][1], r.name
 assert A.median < B.median
+assert 1030 - int(np.ceil(0.3 * 1030)) == 721  # training rows of a 70/30 split
 steps = int(np.ceil(0.7 * 1030 / 32)) * 50
 assert steps == 1150 and abs(steps * 1e-3 - 1.15) < 1e-9  # ≈ 1 MPa of bias drift at most
 assert E.mean < min(r.mean for r in (A, B, C, D))

@@ -595,15 +595,58 @@ keras_gap.to_frame()
 #   fastest but never settle.
 # - Momentum, Nesterov, Adagrad, RMSprop and Adam keep a little state per parameter; the
 #   `dlguide.optimizers` classes match `keras.optimizers` to below $10^{-6}$.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. For the valley, the best fixed learning rate is $\eta^* = 2 / (\lambda_{\min} + \lambda_{\max})$.
-#    Compute it, add it to `rates` and check that it beats 0.18.
-# 2. Set `momentum=0.9` for the momentum and Nesterov racers. Which gets slower, and why does
-#    the contour plot show it circling?
-# 3. Rotate the valley by 45° (use $J(w) = \frac12 w^\top R^\top \operatorname{diag}(1, 10) R\, w$
-#    with a rotation matrix $R$). Rerun the race: do RMSprop and Adam keep their advantage when the
-#    steep direction is no longer a coordinate axis?
-# 4. Run `minibatch_gradient_descent` with `batch_size=1` and $\eta = 0.005$. Does SGD now settle
-#    closer to the minimum than mini-batch? What does it cost?
+# **Exercise 1.** For the valley, the rate with the smallest contraction factor is
+# $\eta^* = 2 / (\lambda_{\min} + \lambda_{\max})$. Compute it and its $\rho$, then count the steps it
+# takes to reach $J < 10^{-6}$ from $(3, 1)$. Does it beat $\eta = 0.18$?
+
+# %% tags=["solution"]
+eta_star = 2 / (curvature.min() + curvature.max())
+rho_star = float(np.max(np.abs(1 - eta_star * curvature)))
+run_star = gradient_descent(
+    valley, valley_grad, np.array([3.0, 1.0]), eta_star, max_epochs=2000, tol=1e-6
+)
+print(
+    f"η* = {eta_star:.4f}, ρ = {rho_star:.4f}: {run_star.n_steps} steps (η = 0.18: {steps['valley', 0.18]})"
+)
+assert abs(rho_star - 9 / 11) < 1e-12 and abs(rho_star - best_rho) < 1e-4
+assert rho_star < steps_table.loc[0.18, "valley: ρ"]
+# No: ρ is the worst direction's factor. At η = 0.18 the steep direction, which holds most of the
+# starting loss, shrinks by 0.8 per step instead of 9/11, and that wins at this threshold.
+assert run_star.n_steps == 41 > steps["valley", 0.18]
+
+# %% [markdown]
+# **Exercise 2.** Race the momentum and Nesterov optimizers again with $\mu = 0.9$ instead of 0.5.
+# Are they faster?
+
+# %% tags=["solution"]
+heavy = {
+    "momentum": race(SGD(0.1, momentum=0.9)),
+    "Nesterov": race(SGD(0.1, momentum=0.9, nesterov=True)),
+}
+heavy_steps = {name: len(path) - 1 for name, path in heavy.items()}
+print({name: (race_steps[name], n) for name, n in heavy_steps.items()}, "(μ = 0.5, μ = 0.9)")
+# Slower: with μ = 0.9 the velocity remembers too much, overshoots the floor and circles in.
+assert heavy_steps == {"momentum": 112, "Nesterov": 44}
+assert all(heavy_steps[name] > race_steps[name] for name in heavy_steps)
+
+# %% [markdown]
+# **Exercise 3.** Run stochastic gradient descent (`batch_size=1`) again with $\eta = 0.005$
+# instead of 0.05. Does it settle closer to the least-squares minimum, and does its loss still
+# fluctuate as much in the last epoch?
+
+# %% tags=["solution"]
+slow_sgd = minibatch_gradient_descent(X, y, 0.005, 1, epochs, seed=seed)
+gaps = {
+    "η = 0.05": fits["stochastic (1)"].losses[-1] - best_loss,
+    "η = 0.005": slow_sgd.losses[-1] - best_loss,
+}
+slow_spread = slow_sgd.losses[-slow_sgd.updates_per_epoch :].std()
+print({label: f"{gap:.2e}" for label, gap in gaps.items()}, "above the minimum")
+print(f"std in last epoch: {slow_spread:.2e} (η = 0.05: {spread['stochastic (1)']:.2e})")
+# Each single-example step is 10 times shorter, so the noise it adds is smaller too.
+assert gaps["η = 0.005"] < gaps["η = 0.05"]
+assert slow_spread < spread["stochastic (1)"]

@@ -506,7 +506,7 @@ assert keras_mae < 0.01
 # %% [markdown]
 # 1,500 Adam steps reach an MAE below 0.01, against 256,264 steps of plain gradient descent.
 # Adam does not make the trap go away, though: with two hidden neurons some seeds still stick
-# (try exercise 3).
+# (try other seeds for `keras_seed`).
 #
 # ## Summary
 #
@@ -522,14 +522,58 @@ assert keras_mae < 0.01
 # - A 2-2-1 sigmoid network learns XOR with plain gradient descent in 256,264 epochs (this seed,
 #   $\eta = 0.1$, mean squared error), most of them spent on the slow $1/\sqrt t$ finish; another
 #   seed gets stuck with two outputs at 0.5, where saturated hidden neurons stop the gradient.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Train the converging XOR network with `learning_rate=0.2`. Predict the number of epochs from
-#    the step-size argument above, then check.
-# 2. Train seeds 0 to 19 for 30,000 epochs each and count how many end with two outputs near 0.5.
-#    Then give the hidden layer 4 neurons and count again.
-# 3. Repeat the Keras cell with seeds 0 to 4. Which seeds get stuck even with Adam?
-# 4. Replace the loss by `"binary_crossentropy"`. The output error term becomes simply
-#    $\delta^{(L)} = (a - y)/N$ (see [`backward`][dlguide.backprop.backward]). How many
-#    epochs does XOR need now, and why is the finish faster?
+# **Exercise 1.** Check $\partial L / \partial b_{1,1}$ of the chapter-1 network yourself: nudge
+# $b_{1,1}$ by $\pm 10^{-5}$, recompute the loss by hand with `sigmoid`, and compare the central
+# difference with the backward pass.
+
+
+# %% tags=["solution"]
+def loss_for_b11(b):
+    h1, h2 = sigmoid(x1 * w1 + x2 * w2 + b), sigmoid(x1 * w3 + x2 * w4 + b12)
+    return (sigmoid(h1 * w5 + h2 * w6 + b2) - y) ** 2
+
+
+eps = 1e-5
+numeric_b11 = (loss_for_b11(b11 + eps) - loss_for_b11(b11 - eps)) / (2 * eps)
+print(f"central difference {numeric_b11:.8f}, backward pass {by_hand['b11']:.8f}")
+assert abs(numeric_b11 - by_hand["b11"]) < 1e-9
+assert abs(numeric_b11 - grads[0]["biases"][0]) < 1e-9
+
+# %% [markdown]
+# **Exercise 2.** Evaluate the chain-rule formula for $\partial L / \partial w_1$ by hand for the
+# chain of two neurons and compare it with the first entry of `dL_dw1`. What is the factor that a
+# third neuron would add?
+
+# %% tags=["solution"]
+a_1 = sigmoid(0.15 * 0.1 + 0.4)
+a_2 = sigmoid(0.45 * a_1 + 0.65)
+formula = 2 * (a_2 - 0.25) * a_1 * (1 - a_1) * a_2 * (1 - a_2) * 0.45 * 0.1
+a_3 = sigmoid(0.45 * a_2 + 0.65)
+third_factor = (
+    0.45 * a_3 * (1 - a_3)
+)  # one more w σ'(z), and a new 2(a_3 - y) in place of 2(a_2 - y)
+print(
+    f"formula {formula:.6e}, backprop {dL_dw1[0]:.6e}; a third neuron adds w σ'(z₃) = {third_factor:.4f}"
+)
+assert abs(formula - dL_dw1[0]) < 1e-15
+assert abs(dL_dw1[1] - dL_dw1[0] * third_factor * (a_3 - 0.25) / (a_2 - 0.25)) < 1e-15
+
+# %% [markdown]
+# **Exercise 3.** With a sigmoid output and the binary cross-entropy
+# $L = -[y \log a + (1 - y) \log(1 - a)]$, the output error term is just $\delta_2 = a_2 - y$: the
+# $\sigma'$ factor cancels. Check it on the chapter-1 network with `gradients(...,
+# "binary_crossentropy")`, and compare $|\delta_2|$ with the squared error's.
+
+# %% tags=["solution"]
+bce_value, bce_grads = gradients(network, [[x1, x2]], [[y]], "binary_crossentropy")
+delta2_bce = a2 - y
+print(f"L = {bce_value:.4f}; delta2: cross-entropy {delta2_bce:.4f}, squared error {delta2:.4f}")
+assert abs(bce_value - -math.log(a2)) < 1e-12
+assert np.allclose(bce_grads[1]["weights"][:, 0], [delta2_bce * a11, delta2_bce * a12], rtol=1e-12)
+assert abs(bce_grads[1]["biases"][0] - delta2_bce) < 1e-12
+# No a(1 - a) ≤ 1/4 factor: the error term stays large while the output is wrong.
+assert abs(delta2_bce) > 2 * abs(delta2)

@@ -84,7 +84,7 @@ def book(tmp_path: Path) -> Path:
             plugins:
               - dlguide-book:
                   packages: [mypkg]
-                  mathjax: false
+                  mathml: false
                   timeout: !ENV [DLGUIDE_CELL_TIMEOUT, 60]
                   profile: !ENV [DLGUIDE_PROFILE, fast]
                   backend: !ENV [KERAS_BACKEND, tensorflow]

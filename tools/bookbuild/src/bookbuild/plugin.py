@@ -3,8 +3,9 @@
 For every `docs/<chapters>/*.py` chapter the plugin looks up the executed notebook in the cache
 (see [`bookbuild.cache`]), executes the chapters that miss (in parallel, each cell under a
 timeout), and adds to the site: the rendered page (`NN-slug.md`), the executed notebook for
-download (`NN-slug.ipynb`) and its figures. It also adds a build-status page and, optionally, the
-MathJax files shipped by the `django-static-mathjax` package so math renders offline.
+download (`NN-slug.ipynb`) and its figures. It also adds a build-status page, renders every page's
+math to MathML at build time (see [`bookbuild.mathml`]), so no page loads a math engine, and slims
+every page's HTML (see [`bookbuild.slim`]).
 
 The page is always rendered from the current chapter source (its Markdown cells, captions, tags)
 with the outputs of the cached run, so a prose edit executes nothing. With `execute: false` a
@@ -37,7 +38,10 @@ from mkdocs.structure.files import File, Files
 from .cache import Fingerprints, NotebookCache, execution_input
 from .chapter import PROFILES, Chapter, ChapterError, find_chapters
 from .execute import attach_outputs, execute_chapter, prepare
+from .mathml import MathError, render_math
 from .render import downloadable_notebook, format_time, render_notebook, title_of
+from .report import new_issue_url
+from .slim import slim_html
 from .speedups import Memo, memoise_search_index, memoise_signature_formatting
 
 log = logging.getLogger("mkdocs.plugins.dlguide_book")
@@ -53,7 +57,8 @@ class BookConfig(Config):
     packages = c.ListOfItems(c.Type(str), default=["dlguide"])
     colab_branch = c.Optional(c.Type(str))
     status_page = c.Type(str, default="status.md")
-    mathjax = c.Type(bool, default=True)
+    mathml = c.Type(bool, default=True)
+    slim = c.Type(bool, default=True)
     execute = c.Type(bool, default=True)
     memoise = c.Type(bool, default=True)  # see bookbuild.speedups
 
@@ -163,7 +168,12 @@ class BookPlugin(BasePlugin[BookConfig]):
             nb = notebooks[chapter.src_uri]
             status = statuses[chapter.src_uri]
             rendered = render_notebook(
-                nb, chapter, status=status, colab_url=self._colab_url(config, chapter)
+                nb,
+                chapter,
+                status=status,
+                colab_url=self._colab_url(config, chapter),
+                commit=self.commit,
+                new_issue_url=new_issue_url(config.repo_url),
             )
             page = File.generated(config, chapter.page_uri, content=rendered.markdown)
             page.edit_uri = self._edit_uri(config, chapter)
@@ -184,9 +194,19 @@ class BookPlugin(BasePlugin[BookConfig]):
             files.append(
                 File.generated(config, self.config.status_page, content=self._status_markdown())
             )
-        if self.config.mathjax:
-            files.append(self._mathjax_file(config))
         return files
+
+    def on_page_content(self, html: str, *, page: Any, config: MkDocsConfig, files: Files) -> str:
+        if not self.config.mathml:
+            return html
+        try:
+            rendered, _ = render_math(html)
+        except MathError as error:
+            raise PluginError(f"dlguide-book: {page.file.src_uri}: {error}") from error
+        return rendered
+
+    def on_post_page(self, output: str, *, page: Any, config: MkDocsConfig) -> str:
+        return slim_html(output) if self.config.slim else output
 
     def _notebooks(
         self, chapters: list[Chapter], fingerprints: Fingerprints, cache: NotebookCache
@@ -320,8 +340,8 @@ class BookPlugin(BasePlugin[BookConfig]):
             "Every chapter of this build, whether it was executed by this build or taken from the "
             "execution cache, and the run stamp of the execution that produced its page.",
             "",
-            "| Chapter | This build | Run time | Executed | Profile | Backend | Device |",
-            "| --- | --- | ---: | --- | --- | --- | --- |",
+            "| Chapter | Run time | Executed | Run on | This build |",
+            "| --- | ---: | --- | --- | --- |",
         ]
         total = 0.0
         for record in self.records:
@@ -330,26 +350,14 @@ class BookPlugin(BasePlugin[BookConfig]):
             seconds = float(run.get("seconds", 0.0))
             total += seconds
             link = f"[{record.title}]({Path(record.chapter.page_uri).as_posix()})"
+            device = str(env.get("device", "unknown")).split(" (")[0]
             lines.append(
-                f"| {link} | {record.status} | {seconds:.1f} s | "
-                f"{format_time(str(run.get('executed_at', '')))} | {run.get('profile')} | "
-                f"{run.get('backend')} | {env.get('device', 'unknown')} |"
+                f"| {link} | {seconds:.1f} s | "
+                f"{format_time(str(run.get('executed_at', '')))} | "
+                f"{run.get('profile')} profile, {run.get('backend')}, {device} | {record.status} |"
             )
         lines += ["", f"Total execution time of the chapters: {total:.1f} s.", ""]
         return "\n".join(lines)
-
-    def _mathjax_file(self, config: MkDocsConfig) -> File:
-        try:
-            import mathjax  # shipped by django-static-mathjax
-        except ImportError as error:
-            raise PluginError(
-                "dlguide-book: mathjax is enabled but the 'django-static-mathjax' package is not "
-                "installed; install it or set 'mathjax: false'"
-            ) from error
-        script = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js"
-        if not script.is_file():
-            raise PluginError(f"dlguide-book: MathJax script not found at {script}")
-        return File.generated(config, "assets/mathjax/tex-svg.js", abs_src_path=str(script))
 
 
 __all__ = ["BookPlugin", "title_of"]

@@ -19,6 +19,7 @@ import nbformat
 
 from .chapter import PARAMETERS_TAG, Chapter
 from .execute import STAMP_MIME, STAMP_TAG
+from .report import report_link
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _HIDE_CELL = {"remove-cell", "remove_cell", STAMP_TAG}
@@ -69,7 +70,7 @@ def _html_block(markup: str) -> str:
     # A raw HTML block ends at the first blank line: remove blank lines and scoped styles.
     markup = re.sub(r"<style[^>]*>.*?</style>", "", markup, flags=re.S)
     markup = "\n".join(line for line in markup.splitlines() if line.strip())
-    return f'<div class="nb-output nb-html">\n{markup}\n</div>'
+    return f'<div class="nb-output nb-html" tabindex="0">\n{markup}\n</div>'
 
 
 def _text(value: Any) -> str:
@@ -94,23 +95,19 @@ def format_time(iso: str) -> str:
         return iso
 
 
-def stamp_markdown(run: dict[str, Any], status: str) -> str:
-    """The run stamp shown at the top of a chapter: a summary line and the full details."""
+def stamp_rows(
+    run: dict[str, Any], status: str, commit: str | None = None
+) -> list[tuple[str, str]]:
+    """The run stamp as (name, value) rows: the execution's environment and the build's commit."""
     env = run.get("environment") or {}
-    executed = format_time(run.get("executed_at", ""))
-    device = env.get("device", "unknown")
-    short_device = device.split(" (")[0]
-    summary = (
-        f"Run stamp: {run.get('profile')} profile · {run.get('backend')} · {short_device} · "
-        f"{run.get('seconds', 0):.1f} s · {status}"
-    )
     rows = [
-        ("Executed", executed),
+        ("Executed", format_time(run.get("executed_at", ""))),
         ("Profile", run.get("profile")),
         ("Keras backend", run.get("backend")),
-        ("Device", device),
+        ("Device", env.get("device", "unknown")),
         ("Execution time", f"{run.get('seconds', 0):.1f} s"),
         ("This build", status),
+        ("Commit", commit),
         ("Python", env.get("python")),
         ("Keras", env.get("keras")),
         ("TensorFlow", env.get("tensorflow")),
@@ -118,8 +115,19 @@ def stamp_markdown(run: dict[str, Any], status: str) -> str:
         ("PyTorch", env.get("torch")),
         ("NumPy", env.get("numpy")),
     ]
+    return [(name, str(value)) for name, value in rows if value not in (None, "")]
+
+
+def stamp_markdown(run: dict[str, Any], status: str, commit: str | None = None) -> str:
+    """The run stamp shown at the top of a chapter: a summary line and the full details."""
+    env = run.get("environment") or {}
+    short_device = env.get("device", "unknown").split(" (")[0]
+    summary = (
+        f"Run stamp: {run.get('profile')} profile · {run.get('backend')} · {short_device} · "
+        f"{run.get('seconds', 0):.1f} s · {status}"
+    )
     table = "\n".join(
-        f"    | {name} | {value} |" for name, value in rows if value not in (None, "")
+        f"    | {name} | {value} |" for name, value in stamp_rows(run, status, commit)
     )
     return f'??? info "{summary}"\n\n    | | |\n    |---|---|\n{table}\n'
 
@@ -135,8 +143,14 @@ def render_notebook(
     *,
     status: str,
     colab_url: str | None = None,
+    commit: str | None = None,
+    new_issue_url: str | None = None,
 ) -> RenderedChapter:
-    """Turn an executed chapter notebook into a Markdown page plus its figure files."""
+    """Turn an executed chapter notebook into a Markdown page plus its figure files.
+
+    With `new_issue_url` (a GitHub `.../issues/new` URL) the page links "Report a problem with
+    this page" to a new issue pre-filled with its run stamp, `commit` included.
+    """
     run = (nb.metadata.get("dlguide") or {}).get("run") or {}
     title = title_of(nb, chapter.stem)
     page_dir = PurePosixPath(chapter.page_uri).parent
@@ -150,7 +164,15 @@ def render_notebook(
         links = [f"[:material-download: Download the notebook]({notebook_name}){{ .md-button }}"]
         if colab_url:
             links.append(f"[:simple-googlecolab: Open in Colab]({colab_url}){{ .md-button }}")
-        return [stamp_markdown(run, status), " ".join(links)]
+        if new_issue_url:
+            report = report_link(
+                new_issue_url,
+                title=title,
+                page=f"{page_dir.as_posix()}/{PurePosixPath(chapter.page_uri).stem}/",
+                stamp_rows=stamp_rows(run, status, commit),
+            )
+            links.append(f"[:material-bug-outline: Report a problem with this page]({report})")
+        return [stamp_markdown(run, status, commit), " ".join(links)]
 
     code_number = 0
     for cell in nb.cells:

@@ -291,10 +291,16 @@ def draw_network(layer_sizes: Sequence[int], ax: Axes | None = None) -> Axes:
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes must list at least 2 layers, got {len(sizes)}: {sizes}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.6 * len(sizes), 0.8 * max(sizes) + 1))
+        _, ax = plt.subplots(figsize=(1.6 * len(sizes), 0.6 * max(sizes) + 1.2))
 
     tallest = max(sizes)
-    positions = [[(float(k), (n - 1) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
+    # Layers at least twice as far apart as neurons, and spread over the axes' width, so the
+    # per-layer labels have room however tall the network is.
+    figure = ax.get_figure(root=True)
+    assert figure is not None  # an Axes always belongs to a figure
+    width, height = ax.get_position().size * figure.get_size_inches()
+    gap = max(2.0, (width / height * tallest - 1.2) / (len(sizes) - 1))
+    positions = [[(gap * k, (n - 1) / 2 - i) for i in range(n)] for k, n in enumerate(sizes)]
     for left, right in zip(positions[:-1], positions[1:], strict=True):
         for x0, y0 in left:
             for x1, y1 in right:
@@ -304,12 +310,17 @@ def draw_network(layer_sizes: Sequence[int], ax: Axes | None = None) -> Axes:
         color = "tab:green" if k == 0 else "tab:red" if k == len(sizes) - 1 else "tab:blue"
         for x, y in column:
             ax.add_patch(Circle((x, y), 0.18, facecolor=color, edgecolor="black", zorder=2))
-        ax.annotate(names[k], (k, -(tallest - 1) / 2 - 0.6), ha="center", va="top")
-    ax.set_xlim(-0.5, len(sizes) - 0.5)
-    ax.set_ylim(-(tallest - 1) / 2 - 1.0, (tallest - 1) / 2 + 0.5)
+    ax.set_xlim(-0.6, gap * (len(sizes) - 1) + 0.6)
+    ax.set_ylim(-(tallest - 1) / 2 - 0.5, (tallest - 1) / 2 + 0.5)
     ax.set_aspect("equal")
     ax.set_xlabel("layer")
     ax.set_ylabel("neuron")
-    ax.set_xticks(range(len(sizes)), [f"{n} neurons" for n in sizes])
+    ax.set_xticks(  # one label per layer: its name and size on two lines
+        [gap * k for k in range(len(sizes))],
+        [f"{name}\n{n} neuron{'s' if n > 1 else ''}" for name, n in zip(names, sizes, strict=True)],
+    )
     ax.set_yticks([])
+    ax.tick_params(axis="x", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
     return ax

@@ -168,9 +168,14 @@ course_mlp.summary()
 # %% [markdown]
 # A dense layer from $n$ inputs to $m$ units has $nm$ weights and $m$ biases. The
 # [course](../sources.md)'s 784-784-100-10 network therefore has
-# $(784 \cdot 784 + 784) + (784 \cdot 100 + 100) + (100 \cdot 10 + 10) = 694{,}950$ parameters,
-# the smaller 784-100-75-10 one
-# $(784 \cdot 100 + 100) + (100 \cdot 75 + 75) + (75 \cdot 10 + 10) = 86{,}835$: eight times fewer.
+#
+# $$ (784 \cdot 784 + 784) + (784 \cdot 100 + 100) + (100 \cdot 10 + 10) = 694{,}950 $$
+#
+# parameters, the smaller 784-100-75-10 one
+#
+# $$ (784 \cdot 100 + 100) + (100 \cdot 75 + 75) + (75 \cdot 10 + 10) = 86{,}835, $$
+#
+# eight times fewer.
 
 
 # %%

@@ -1,11 +1,15 @@
-"""Shared test setup: the data mirror, a non-interactive matplotlib backend, seeded Keras."""
+"""Shared test setup: the data mirror, a non-interactive matplotlib backend, seeded Keras, and one
+strict build of the book that the site and browser tests share."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
@@ -15,3 +19,33 @@ if "DLGUIDE_DATA_MIRROR" not in os.environ and _MIRROR.is_dir():
     os.environ["DLGUIDE_DATA_MIRROR"] = str(_MIRROR)
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The book built once per test session: `mkdocs build --strict`, fast profile, TensorFlow.
+
+    `DLGUIDE_TEST_SITE=<folder>` tests a site already built there instead (handy while working on
+    the browser tests; CI never sets it).
+    """
+    prebuilt = os.environ.get("DLGUIDE_TEST_SITE")
+    if prebuilt:
+        return Path(prebuilt).resolve()
+    out = tmp_path_factory.mktemp("site")
+    env = {
+        **os.environ,
+        "DLGUIDE_PROFILE": "fast",
+        "KERAS_BACKEND": "tensorflow",
+        "NO_MKDOCS_2_WARNING": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
+    assert result.returncode == 0, f"strict build failed:\n{result.stderr[-6000:]}"
+    assert "WARNING" not in result.stderr, result.stderr
+    return out

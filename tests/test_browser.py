@@ -8,18 +8,20 @@ axe-core accessibility violations in the light and the dark scheme, and horizont
 
 The browser is Debian's `chromium`, driven by Playwright. Without it these tests are skipped, unless
 `DLGUIDE_BROWSER_TESTS=required` (set by `.ci/run`), in which case they fail.
+`DLGUIDE_BROWSER_REPORT=<file>.json` writes every page's audit (bytes by type, findings) there.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -263,7 +265,13 @@ def audits(site: Path, base_url: str, browser_context: Any) -> dict[str, PageAud
         from axe_playwright_python.base import AXE_SCRIPT
     except ImportError:
         _missing("axe-playwright-python (which ships axe-core) is not installed")
-    return {path: _audit(browser_context, base_url, path, AXE_SCRIPT) for path in _site_pages(site)}
+    audits = {
+        path: _audit(browser_context, base_url, path, AXE_SCRIPT) for path in _site_pages(site)
+    }
+    report = os.environ.get("DLGUIDE_BROWSER_REPORT")  # a JSON file of every page's audit
+    if report:
+        Path(report).write_text(json.dumps({p: asdict(a) for p, a in audits.items()}, indent=1))
+    return audits
 
 
 def _report(audits: dict[str, PageAudit], attribute: str) -> list[str]:

@@ -25,7 +25,7 @@ def test_inline_and_display_math_become_mathml():
     out, count = render_math(page)
     assert count == 2
     assert '<span class="arithmatex"><math><msub><mi>a</mi><mi>i</mi></msub><mo>&lt;</mo>' in out
-    assert '<div class="arithmatex"><math display="block"><mfrac>' in out
+    assert '<div class="arithmatex" tabindex="0"><math display="block"><mfrac>' in out
     assert "\\(" not in out and "$" not in out
 
 

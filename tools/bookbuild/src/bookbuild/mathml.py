@@ -79,6 +79,8 @@ def render_math(page_html: str) -> tuple[str, int]:
         else:
             parts = _ADJACENT_DISPLAYS.split(latex_of(body))
             mathml = "".join(to_mathml(part.strip(), display=True) for part in parts)
-        return f'<{tag} class="arithmatex">{mathml}</{tag}>'
+        if tag == "div":  # a wide display formula scrolls: focusable, so keyboards can scroll it
+            return f'<div class="arithmatex" tabindex="0">{mathml}</div>'
+        return f'<span class="arithmatex">{mathml}</span>'
 
     return _ARITHMATEX.sub(replace, page_html), count

@@ -387,15 +387,58 @@ f"largest raw gradient norm {max(np.linalg.norm(g) for g in grads):.0f}, largest
 # - $\tanh'(0) = 1$ and rectifiers have slope 1 for $z > 0$: gradients keep their size.
 # - Too large a per-layer gain explodes gradients instead; clipping caps the step.
 # - Compute activations stably: $e^{-|z|}$ for the sigmoid, subtract the maximum in softmax.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Add `"tanh"`, `"elu"` and `"gelu"` to the training loop. Which trains fastest here?
-# 2. Give the sigmoid network `keras.optimizers.Adam(1e-3)`. Does it learn now? Measure its
-#    per-layer gradient norms after training and explain what Adam's per-parameter scaling does.
-# 3. Change `depth` to 3 and to 20. Plot the first-layer ratio sigmoid/ReLU against depth on a
-#    log scale. Is the line straight, and what is its slope?
-# 4. Write the softmax backward pass with [`softmax_jacobian`][dlguide.activations.softmax_jacobian]
-#    and with [`softmax_jvp`][dlguide.activations.softmax_jvp] for 1,000 classes and time both.
-# 5. Find the $z$ where GELU's derivative is smallest with
-#    [`gelu_grad`][dlguide.activations.gelu_grad], and say what a negative slope means for a unit.
+# **Exercise 1.** The tanh is a rescaled sigmoid: $\tanh(z) = 2\sigma(2z) - 1$. Check it on `grid`
+# against Keras' tanh, and derive from it that $\tanh'(z) = 4\sigma'(2z)$. Why does that make its
+# peak slope 1?
+
+# %% tags=["solution"]
+rescaled = 2 * act.sigmoid(2 * grid) - 1
+keras_tanh = keras.ops.convert_to_numpy(keras.activations.tanh(keras.ops.convert_to_tensor(grid)))
+assert np.allclose(rescaled, keras_tanh, atol=1e-6)
+assert np.allclose(act.tanh_grad(grid), 4 * act.sigmoid_grad(2 * grid), rtol=1e-12)
+# The peak: 4 × σ'(0) = 4 × 1/4 = 1.
+print(
+    f"max |2σ(2z) - 1 - tanh z| = {np.abs(rescaled - np.tanh(grid)).max():.1e}; peak slope {4 * slope.max()}"
+)
+assert 4 * slope.max() == act.tanh_grad(0.0) == 1.0
+
+# %% [markdown]
+# **Exercise 2.** Where is GELU's derivative $\Phi(z) + z\varphi(z)$ smallest? Find it on `grid`
+# with [`gelu_grad`][dlguide.activations.gelu_grad], then in closed form (set the second
+# derivative $(2 - z^2)\varphi(z)$ to zero). What does a negative slope mean for a unit?
+
+# %% tags=["solution"]
+from math import erfc
+
+gelu_slope = act.gelu_grad(grid)
+z_min = grid[gelu_slope.argmin()]
+phi = np.exp(-1.0) / np.sqrt(2 * np.pi)  # φ(-√2) = e^{-1}/√(2π)
+closed_min = 0.5 * erfc(1.0) - np.sqrt(2) * phi  # Φ(-√2) - √2 φ(-√2)
+print(
+    f"smallest slope {gelu_slope.min():.4f} at z = {z_min} (closed form: {closed_min:.4f} at -√2)"
+)
+assert abs(z_min + np.sqrt(2)) < 1e-3
+assert abs(gelu_slope.min() - closed_min) < 1e-6
+# Negative: for z < -0.75 raising the input lowers the output, so a gradient step there pushes
+# the pre-activation the "wrong" way, though only weakly (the slope is never below -0.13).
+assert -0.13 < closed_min < 0
+
+# %% [markdown]
+# **Exercise 3.** For 1,000 classes, compute the softmax backward pass $J v$ both with the full
+# [`softmax_jacobian`][dlguide.activations.softmax_jacobian] and with
+# [`softmax_jvp`][dlguide.activations.softmax_jvp]. Do they agree, and how many numbers does
+# each have to hold?
+
+# %% tags=["solution"]
+rng_ex = np.random.default_rng(seed)
+z_big, v_big = rng_ex.normal(size=1000), rng_ex.normal(size=1000)
+full = act.softmax_jacobian(z_big)
+s_big = act.softmax(z_big)
+assert np.allclose(full @ v_big, act.softmax_jvp(z_big, v_big), atol=1e-15)
+assert np.allclose(act.softmax_jvp(z_big, v_big), s_big * (v_big - s_big @ v_big), atol=1e-15)
+print(f"Jacobian: {full.size:,} numbers, O(n²) work; JVP: {s_big.size:,} numbers, O(n) work")
+assert full.size == 1000 * s_big.size

@@ -457,13 +457,61 @@ np.testing.assert_array_equal(
 #   `categorical_crossentropy`; both give the same loss.
 # - Scale images to $[0, 1]$; flatten them for dense layers, keep the grid for convolutions.
 # - Augmentation layers create new training images on the fly and are off at inference.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Instead of dropping the rows with missing `Water`, fill in the median of `Water`. Compute
-#    the median on the training split only and check that the test rows get the same number.
-# 2. Stratify the 70/15/15 concrete split on five quantile bins of `Strength`
-#    (`pd.qcut(target, 5, labels=False)`). How much closer are the mean strengths of the three
-#    splits than with the plain split?
-# 3. Add `keras.layers.RandomContrast(0.3)` to `augment` and plot the grid again. Which images
-#    change most?
+# **Exercise 1.** Min-max scale the validation and test rows by hand with the training split's
+# minimum and maximum, $(x - \min) / (\max - \min)$. Do you get `MinMaxScaler`'s numbers, and the
+# same count of values outside $[0, 1]$?
+
+# %% tags=["solution"]
+low, high = X_train.min(), X_train.max()
+by_hand_mm = (pd.concat([X_val, X_test]) - low) / (high - low)
+assert np.allclose(by_hand_mm.to_numpy(), held_out, atol=1e-12)
+outside = int(((by_hand_mm < -1e-9) | (by_hand_mm > 1 + 1e-9)).to_numpy().sum())
+print(f"{outside} held-out values fall outside [0, 1]")
+assert outside == n_outside
+
+# %% [markdown]
+# **Exercise 2.** Does the `Normalization` layer divide by the population standard deviation
+# (divisor $n$) or by the sample one (divisor $n - 1$)? Compare its learned `variance` with both.
+
+# %% tags=["solution"]
+learned_var = keras.ops.convert_to_numpy(normalizer.variance)[0]
+population, sample = X_train.var(ddof=0).to_numpy(), X_train.var(ddof=1).to_numpy()
+print(
+    f"largest relative gap: ddof=0 {np.max(np.abs(learned_var / population - 1)):.1e}, "
+    f"ddof=1 {np.max(np.abs(learned_var / sample - 1)):.1e}"
+)
+assert np.allclose(learned_var, population, rtol=1e-5)  # like StandardScaler and sigma above
+assert not np.allclose(learned_var, sample, rtol=1e-4)  # n/(n-1) = 721/720 is 1.4e-3 off
+
+# %% [markdown]
+# **Exercise 3.** Stratify the 70/15/15 concrete split on five quantile bins of `Strength`
+# (`pd.qcut(target, 5, labels=False)`). Does every split then hold each bin in proportion? Are the
+# three mean strengths closer than with the plain split?
+
+# %% tags=["solution"]
+bins = pd.qcut(target, 5, labels=False)
+Xs_train, Xs_hold, ys_train, ys_hold = train_test_split(
+    predictors, target, test_size=0.30, random_state=seed, stratify=bins
+)
+_, _, ys_val, ys_test = train_test_split(
+    Xs_hold, ys_hold, test_size=0.5, random_state=seed, stratify=bins[ys_hold.index]
+)
+strat_splits = {"train": ys_train, "validation": ys_val, "test": ys_test}
+shares = pd.DataFrame(
+    {name: bins[ys.index].value_counts(normalize=True) for name, ys in strat_splits.items()}
+)
+assert (shares.max(axis=1) - shares.min(axis=1)).max() < 0.01  # every bin in proportion
+plain_means = [y_train.mean(), y_val.mean(), y_test.mean()]
+strat_means = [ys.mean() for ys in strat_splits.values()]
+gap = {"plain": np.ptp(plain_means), "stratified": np.ptp(strat_means)}
+print(
+    {name: round(float(g), 2) for name, g in gap.items()},
+    "MPa between the largest and smallest mean",
+)
+# Stratifying fixes the bins' shares, not the strengths within a bin: here the plain split's means
+# happen to be closer. With 155 rows per held-out split, a gap of about 1 MPa is noise either way.
+assert gap["stratified"] < 1.5 and gap["plain"] < 1.5

@@ -1,8 +1,9 @@
 """Lighter HTML for every page, with nothing a reader can see removed.
 
-Two kinds of bytes go: Pygments' `<span class="n">` and `<span class="w">` wrappers (the theme
-colours names like the rest of the code and whitespace not at all, so the wrapper changes nothing
-on screen; names are a third of a code block's tokens), and the indentation of the theme's
+Two kinds of bytes go: Pygments' wrappers of names, whitespace, punctuation and operators
+(`<span class="n|w|p|o">`: the theme colours names like the rest of the code and whitespace not at
+all, and punctuation and operators are drawn in the code colour too, so they need no wrapper; these
+are two thirds of a code block's tokens), and the indentation of the theme's
 templates outside `<pre>` (a line break and its indentation render as one space, like a line
 break alone).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-_PLAIN_TOKEN = re.compile(r'<span class="[nw]">([^<]*)</span>')
+_PLAIN_TOKEN = re.compile(r'<span class="[nwpo]">([^<]*)</span>')
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.S | re.I)
 _INDENT = re.compile(r"\n[ \t\r\n]+")
 

@@ -93,6 +93,4 @@ def test_slim_html_keeps_pre_blocks_and_drops_only_invisible_bytes():
         '<pre><code><span class="n">x</span> <span class="o">=</span>\n'
         '    <span class="w"> </span>1</code></pre>'
     )
-    assert slim_html(page) == (
-        '<div>\n<p>a\nb</p>\n</div>\n<pre><code>x =\n     1</code></pre>'
-    )
+    assert slim_html(page) == ("<div>\n<p>a\nb</p>\n</div>\n<pre><code>x =\n     1</code></pre>")

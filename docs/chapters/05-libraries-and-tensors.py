@@ -411,13 +411,50 @@ print("largest difference:", max(np.abs(p - predictions[0]).max() for p in predi
 #   own process.
 # - Sequential, functional and subclassed versions of one model have the same 2,410 parameters and
 #   compute the same function.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Predict the shape of `ops.add(ops.zeros((4, 1, 3)), ops.zeros((2, 1)))`, then check it.
-# 2. Use broadcasting to scale each of the 1,797 images by its own brightness factor drawn from
-#    `rng.uniform(0.5, 1.5, size=...)`. Which shape must the factors have?
-# 3. Run `train_in_backends(["tensorflow", "jax"], epochs=30)`. Does the gap between the two
-#    accuracies shrink or grow? Does JAX's time per epoch change after the first epoch?
-# 4. Add a dropout layer that is active only in training to `SubclassedMLP.call` (hint: `call`
-#    can take a `training` argument). Does the parameter count change? Why?
+# **Exercise 1.** Predict the shape of `ops.add(ops.zeros((4, 1, 3)), ops.zeros((2, 1)))` with the
+# broadcasting rules, then check it against Keras and NumPy.
+
+# %% tags=["solution"]
+# Align right: (4, 1, 3) with (_, 2, 1). Last axis 3 vs 1 -> 3; middle 1 vs 2 -> 2; first 4.
+predicted = (4, 2, 3)
+assert tuple(ops.shape(ops.add(ops.zeros((4, 1, 3)), ops.zeros((2, 1))))) == predicted
+assert np.broadcast_shapes((4, 1, 3), (2, 1)) == predicted
+predicted
+
+# %% [markdown]
+# **Exercise 2.** Scale each of the 1,797 digit images by its own brightness factor drawn from
+# `rng.uniform(0.5, 1.5, ...)`, with one multiplication. Which shape must the factors have?
+
+# %% tags=["solution"]
+factors = rng.uniform(0.5, 1.5, size=(len(images), 1, 1, 1)).astype("float32")  # one per image
+brightened = ops.convert_to_numpy(ops.multiply(images, factors))
+assert brightened.shape == images.shape == (1797, 8, 8, 1)
+assert np.allclose(brightened[7], images[7] * factors[7, 0, 0, 0])  # the loop you did not write
+print(f"factors {factors.shape} broadcast against images {images.shape}")
+
+# %% [markdown]
+# **Exercise 3.** Put a `Dropout(0.5)` layer between the two layers of the Sequential model and
+# copy its weights in. Does the parameter count change? Does the prediction, at inference and in
+# training?
+
+# %% tags=["solution"]
+with_dropout = keras.Sequential(
+    [
+        keras.Input(shape=(64,)),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dropout(0.5, seed=seed),
+        keras.layers.Dense(10, activation="softmax"),
+    ]
+)
+with_dropout.set_weights(sequential.get_weights())
+assert with_dropout.count_params() == 2410  # dropout has no weights
+at_inference = ops.convert_to_numpy(with_dropout(flat[:100], training=False))
+in_training = ops.convert_to_numpy(with_dropout(flat[:100], training=True))
+np.testing.assert_allclose(at_inference, predictions[0], atol=1e-6)  # off at inference
+largest_change = np.abs(in_training - predictions[0]).max()
+print(f"largest change in a probability when dropout is on: {largest_change:.3f}")
+assert largest_change > 1e-3

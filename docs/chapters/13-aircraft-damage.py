@@ -40,6 +40,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import keras
@@ -52,7 +53,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from dlguide.data import AIRCRAFT_DAMAGE_CLASSES, aircraft_damage_dir, fetch
 from dlguide.plotting import plot_confusion_matrix, plot_image_grid
-from dlguide.serve import create_app, decode_image
+from dlguide.serve import create_app, decode_image, predict_image
 
 assert keras.backend.backend() == "tensorflow", "this chapter exports a TensorFlow SavedModel"
 keras.utils.set_random_seed(seed)
@@ -624,17 +625,22 @@ pd.DataFrame(answers, index=[f"test image {i}" for i in sent]).drop(columns="pro
 
 # %% [markdown]
 # Each answer names the model version, the `.keras` file's name and the start of its SHA-256, so
-# a log line says which model gave it. The service decodes JPEGs with Pillow, while
-# `image_dataset_from_directory` used TensorFlow's decoder; the answers nevertheless agree with the
-# model in memory on the same images, to within a tiny difference in the probability:
+# a log line says which model gave it. The service decodes JPEGs with Pillow and resizes them as
+# Keras does; fed the same decoded pixels, the model in memory gives exactly the served answers.
+# `image_dataset_from_directory` used TensorFlow's JPEG decoder instead, so the test-set
+# predictions above differ from the served ones by the amount the cell prints.
 
 # %%
+local = [
+    predict_image(chosen, decode_image(Path(test_files[i]).read_bytes()), AIRCRAFT_DAMAGE_CLASSES)
+    for i in sent
+]
+for answer, mine in zip(answers, local):
+    assert answer["class"] == mine["class"] and answer["probabilities"] == mine["probabilities"]
 p_served = np.array([a["probabilities"]["dent"] for a in answers])
 gap = float(np.max(np.abs(p_served - p_test[sent])))
-print(f"largest difference between served and in-memory P(dent): {gap:.2g}")
+print(f"largest difference from the TensorFlow-decoded P(dent) of the same images: {gap:.2g}")
 assert y_test[sent].tolist() == [0, 0, 1]
-assert [a["class_index"] for a in answers] == y_pred[sent].tolist()
-assert gap < 1e-2
 assert health["status"] == "ok" and health["model_version"] == answers[0]["model_version"]
 
 # %% [markdown]
@@ -685,7 +691,6 @@ np.testing.assert_allclose(
 
 # %% tags=["solution"]
 from io import BytesIO
-from pathlib import Path
 
 from PIL import Image
 

@@ -61,13 +61,13 @@ keras.utils.set_random_seed(seed)
 #
 # | application | what the network does | in this book |
 # | --- | --- | --- |
-# | colour restoration | predicts the colours of a greyscale photo, pixel by pixel | convolutional networks ([chapter 9](09-convolutional-networks.md)) and autoencoders (chapter 12) are its building blocks; the full system is beyond the book |
+# | colour restoration | predicts the colours of a greyscale photo, pixel by pixel | convolutional networks ([chapter 9](09-convolutional-networks.md)) and autoencoders ([chapter 12](12-autoencoders-and-rbms.md)) are its building blocks; the full system is beyond the book |
 # | speech enactment | makes a face in a video move its lips to a new audio track | beyond the book |
-# | handwriting generation | writes a given text as pen strokes in a person's style | recurrent networks (chapter 10) are its core; the generator itself is beyond the book |
-# | image classification | names what a photo shows | [chapter 8](08-classification.md) (dense networks), [chapter 9](09-convolutional-networks.md) (CNNs), chapter 13 (transfer learning) |
+# | handwriting generation | writes a given text as pen strokes in a person's style | recurrent networks ([chapter 10](10-recurrent-networks.md)) are its core; the generator itself is beyond the book |
+# | image classification | names what a photo shows | [chapter 8](08-classification.md) (dense networks), [chapter 9](09-convolutional-networks.md) (CNNs), [chapter 13](13-aircraft-damage.md) (transfer learning) |
 # | object detection and segmentation | finds and outlines objects in an image | convolutional features ([chapter 9](09-convolutional-networks.md)); detection heads are beyond the book |
-# | speech recognition | turns audio into text | sequence models (chapters 10 and 11); audio front ends are beyond the book |
-# | natural-language processing | translates, answers, summarises | chapter 10 (recurrent translator), chapter 11 (transformers) |
+# | speech recognition | turns audio into text | sequence models ([chapter 10](10-recurrent-networks.md) and [chapter 11](11-transformers.md)); audio front ends are beyond the book |
+# | natural-language processing | translates, answers, summarises | [chapter 10](10-recurrent-networks.md) (recurrent translator), [chapter 11](11-transformers.md) (transformers) |
 # | reinforcement learning | learns actions from rewards | beyond the book |
 #
 # The rest of this chapter measures the three reasons usually given for why deep learning took
@@ -163,8 +163,8 @@ datasets.round(2)
 
 # %% [markdown]
 # Fashion-MNIST alone is 70,000 labelled images. ImageNet, the data set on which deep networks
-# first beat every other method in 2012, has over a million; the MobileNet weights that chapter 13
-# reuses were trained on it.
+# first beat every other method in 2012, has over a million; the MobileNet weights that
+# [chapter 13](13-aircraft-damage.md) reuses were trained on it.
 #
 # ## Algorithms: one change, measured
 #
@@ -378,10 +378,10 @@ plt.show()
 # | network | what it is good at | chapter |
 # | --- | --- | --- |
 # | dense (fully connected) | fixed-size vectors: tabular data, small images flattened | [1](01-neurons.md)–[8](08-classification.md) |
-# | convolutional (CNN) | images and other grids: shared local filters | [9](09-convolutional-networks.md), and transfer learning in 13 |
-# | recurrent (RNN, LSTM, GRU) | sequences read step by step: time series, text | 10 |
-# | transformer | sequences with attention between every pair of positions: translation, language models | 11 |
-# | autoencoder, restricted Boltzmann machine | unsupervised: compression, denoising, generation, anomalies | 12 |
+# | convolutional (CNN) | images and other grids: shared local filters | [9](09-convolutional-networks.md), and transfer learning in [13](13-aircraft-damage.md) |
+# | recurrent (RNN, LSTM, GRU) | sequences read step by step: time series, text | [10](10-recurrent-networks.md) |
+# | transformer | sequences with attention between every pair of positions: translation, language models | [11](11-transformers.md) |
+# | autoencoder, restricted Boltzmann machine | unsupervised: compression, denoising, generation, anomalies | [12](12-autoencoders-and-rbms.md) |
 # | generative adversarial network (GAN) | generating realistic images | beyond this book |
 #
 # ## How to read this book

@@ -384,13 +384,47 @@ assert best_epoch <= 20
 #   model on the test set with MSE, $R^2$ and a residual plot.
 # - Learning curves show underfitting (both losses high) and overfitting (training loss far below
 #   a stalled or rising validation loss).
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Run set-up A with the target z-scored (`normalize=False, normalize_target=True`). Does
-#    scaling the target alone make the raw inputs reliable?
-# 2. Add `keras.callbacks.EarlyStopping(monitor="val_loss", patience=20,
-#    restore_best_weights=True)` to the wide & deep fit. At which epoch does it stop, and how do
-#    the test MSE and $R^2$ change?
-# 3. Count the runs of set-up A whose test MSE is above 300 MPa². Rerun A with `seed=100`: how
-#    much do its mean and standard deviation move, and how much its median?
+# **Exercise 1.** Compute the wide & deep model's test MSE and $R^2$ by hand from `residuals`, with
+# the formulas above, and compare with scikit-learn's.
+
+# %% tags=["solution"]
+mse_by_hand = np.mean(residuals.astype("float64") ** 2)
+r2_by_hand = 1 - np.sum(residuals.astype("float64") ** 2) / np.sum((y_test - y_test.mean()) ** 2)
+print(f"by hand: MSE {mse_by_hand:.2f} MPa², R² {r2_by_hand:.4f}")
+assert abs(mse_by_hand - test_mse) < 1e-3 * test_mse
+assert abs(r2_by_hand - test_r2) < 1e-4
+
+# %% [markdown]
+# **Exercise 2.** What MSE and $R^2$ does the simplest model get: always predict the mean strength
+# of the fitting rows, `y_mean`? How many times lower is the wide & deep model's MSE?
+
+# %% tags=["solution"]
+mean_pred = np.full_like(y_test, y_mean)
+baseline_mse, baseline_r2 = mean_squared_error(y_test, mean_pred), r2_score(y_test, mean_pred)
+print(
+    f"predict the mean: MSE {baseline_mse:.1f} MPa², R² {baseline_r2:.3f}; "
+    f"the model's MSE is {baseline_mse / test_mse:.1f} times lower"
+)
+# About 0, not exactly: y_mean is the fitting rows' mean, not the test rows'.
+assert abs(baseline_r2) < 0.05
+assert abs(baseline_mse - np.var(y_test) - (y_test.mean() - y_mean) ** 2) < 1e-2
+assert baseline_mse / test_mse > 5
+
+# %% [markdown]
+# **Exercise 3.** Count the wide & deep model's trainable parameters by hand: two dense layers of
+# 30 units, then one output unit that sees the 8 scaled inputs and the 30 deep features. Why does
+# the `Normalization` layer add none?
+
+# %% tags=["solution"]
+by_hand_params = (8 * 30 + 30) + (30 * 30 + 30) + ((8 + 30) * 1 + 1)
+trainable = sum(int(np.prod(w.shape)) for w in wide_deep.trainable_weights)
+print(
+    f"{by_hand_params} trainable parameters; the normalizer holds {normalizer.count_params()} fixed numbers"
+)
+assert by_hand_params == trainable == 1239
+# Its mean and variance come from adapt(), not from gradients: they are non-trainable.
+assert not normalizer.trainable_weights

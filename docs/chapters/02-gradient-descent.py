@@ -540,8 +540,8 @@ plt.show()
 # needs 146: its steps are about $\eta$ long whatever the gradient's size, so it overshoots the
 # minimum and circles in, and its loss goes up on the way. Adagrad has not arrived after 1000
 # steps ($J$ is still above $10^{-4}$): its accumulator only grows, so its steps only shrink.
-# Rankings like this depend on the problem and on the learning rates; the exercises ask you to
-# change both.
+# Rankings like this depend on the problem and on the hyperparameters; exercise 2 below changes
+# the momentum and reorders them.
 
 # %% [markdown]
 # ## The same numbers as Keras

@@ -25,6 +25,8 @@ registered with its own SHA-256, and the archive is downloaded once for all of t
 The loaders ([`load_concrete`][dlguide.data.load_concrete],
 [`load_fashion_mnist`][dlguide.data.load_fashion_mnist], [`load_mnist`][dlguide.data.load_mnist],
 [`load_co2`][dlguide.data.load_co2]) turn the verified files into pandas tables and NumPy arrays;
+[`fashion_mnist_splits`][dlguide.data.fashion_mnist_splits] adds the stratified validation set that
+chapter 8 carves out and later chapters reuse;
 [`aircraft_damage_dir`][dlguide.data.aircraft_damage_dir] returns the verified image folder that
 `keras.utils.image_dataset_from_directory` reads.
 The English–Spanish pairs are read by
@@ -51,6 +53,9 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from dlguide._checks import check_int
 
 __all__ = [
     "AIRCRAFT_DAMAGE_CLASSES",
@@ -643,6 +648,41 @@ def load_fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarra
     y_test = _read_idx(y_test_p, 0x801, 1)
     _check_pairs(x_train, y_train, x_test, y_test, "fashion_mnist")
     return (x_train, y_train), (x_test, y_test)
+
+
+def fashion_mnist_splits(
+    n_train: int, n_val: int, seed: int
+) -> tuple[
+    tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
+]:
+    """Fashion-MNIST as training, validation and test sets: chapter 8's split, for reuse.
+
+    `n_train` training and `n_val` validation images are drawn from the 60,000 training images
+    with `sklearn.model_selection.train_test_split`, stratified by class and seeded by `seed`;
+    the test set is the untouched 10,000 test images.
+
+    Returns:
+        `((x_train, y_train), (x_val, y_val), (x_test, y_test))`, uint8 images `(n, 28, 28)` and
+        uint8 labels `(n,)` as from [`load_fashion_mnist`][dlguide.data.load_fashion_mnist].
+
+    Raises:
+        ValueError: If `n_train` or `n_val` is below 10 (one image per class), together they
+            exceed 60,000, or `seed` is negative.
+        TypeError: If `n_train`, `n_val` or `seed` is not an int.
+
+    Examples:
+        >>> train, val, test = fashion_mnist_splits(1000, 500, seed=0)  # doctest: +SKIP
+        >>> len(train[1]), len(val[1]), len(test[1])  # doctest: +SKIP
+        (1000, 500, 10000)
+    """
+    check_int(seed, "seed", 0)
+    if check_int(n_train, "n_train", 10) + check_int(n_val, "n_val", 10) > 60_000:
+        raise ValueError(f"n_train + n_val must be at most 60000, got {n_train + n_val}")
+    (x_all, y_all), test = load_fashion_mnist()
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_all, y_all, train_size=n_train, test_size=n_val, stratify=y_all, random_state=seed
+    )
+    return (x_train, y_train), (x_val, y_val), test
 
 
 def _check_pairs(

@@ -515,3 +515,36 @@ def test_chapter_sources_in_the_book_declare_valid_profiles():
             apply_profile(nb, profile, chapter.src_uri)  # raises on any inconsistency
         assert re.match(r"#\s+\d+\.\s+\S", nb.cells[0].source), f"{path.name}: '# N. Title' first"
         json.dumps(nb.metadata)  # metadata must be plain data
+
+
+@pytest.mark.parametrize(
+    ("jobs", "cores", "threads"),
+    [
+        pytest.param(2, 2, "1", id="two-chapters-on-two-cores"),
+        pytest.param(4, 2, "1", id="more-chapters-than-cores"),
+        pytest.param(2, 16, "8", id="two-chapters-on-sixteen-cores"),
+    ],
+)
+def test_parallel_kernels_share_the_cores(
+    monkeypatch: pytest.MonkeyPatch, jobs: int, cores: int, threads: str
+) -> None:
+    from bookbuild.execute import THREAD_VARIABLES, thread_limits
+
+    for name in (*THREAD_VARIABLES, "XLA_FLAGS"):
+        monkeypatch.delenv(name, raising=False)
+    env = thread_limits(jobs, cores)
+    assert [env[name] for name in THREAD_VARIABLES] == [threads] * len(THREAD_VARIABLES)
+    assert ("intra_op_parallelism_threads=1" in env.get("XLA_FLAGS", "")) == (threads == "1")
+
+
+def test_thread_limits_leave_one_job_and_the_users_settings_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bookbuild.execute import thread_limits
+
+    assert thread_limits(1, 2) == {}
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+    env = thread_limits(2, 2)
+    assert "OPENBLAS_NUM_THREADS" not in env and env["OMP_NUM_THREADS"] == "1"
+    assert env["XLA_FLAGS"].startswith("--xla_force_host_platform_device_count=4 --xla_cpu")

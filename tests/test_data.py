@@ -539,3 +539,58 @@ def test_load_co2_names_its_source() -> None:
     assert co2.index[0].strftime("%Y-%m-%d") == "1958-03-29"
     assert co2.iloc[0] == pytest.approx(316.1)
     assert "Mauna Loa" in data.CO2_SOURCE and "statsmodels" in data.CO2_SOURCE
+
+
+# ---------------------------------------------------------------------------------------------
+# fashion_mnist_splits: chapter 8's stratified split, reused by chapters 9 and 12
+# ---------------------------------------------------------------------------------------------
+
+
+@needs_mirror
+def test_fashion_mnist_splits_is_the_stratified_split_of_the_training_images() -> None:
+    from sklearn.model_selection import train_test_split
+
+    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = data.fashion_mnist_splits(2_000, 1_000, seed=7)
+    (x_all, y_all), (x_test, y_test) = data.load_fashion_mnist()
+    expected = train_test_split(
+        x_all, y_all, train_size=2_000, test_size=1_000, stratify=y_all, random_state=7
+    )
+    for got, want in zip((x_tr, x_va, y_tr, y_va), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(x_te, x_test)
+    np.testing.assert_array_equal(y_te, y_test)
+    assert x_tr.shape == (2_000, 28, 28) and x_va.shape == (1_000, 28, 28)
+    assert np.all(np.bincount(y_tr, minlength=10) == 200)
+    assert np.all(np.bincount(y_va, minlength=10) == 100)
+    # Training and validation images are different images of the 60,000 (no row in both).
+    rows_tr = {row.tobytes() for row in x_tr}
+    assert not any(row.tobytes() in rows_tr for row in x_va)
+    # Same seed, same split; another seed, another one.
+    again = data.fashion_mnist_splits(2_000, 1_000, seed=7)
+    np.testing.assert_array_equal(again[0][1], y_tr)
+    other = data.fashion_mnist_splits(2_000, 1_000, seed=8)
+    assert not np.array_equal(other[0][0], x_tr)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        pytest.param({"n_train": 5}, ValueError, "n_train must be at least 10", id="too-few-train"),
+        pytest.param({"n_val": 0}, ValueError, "n_val must be at least 10", id="too-few-val"),
+        pytest.param(
+            {"n_train": 59_000, "n_val": 2_000},
+            ValueError,
+            "at most 60000, got 61000",
+            id="more-than-the-training-set",
+        ),
+        pytest.param({"n_train": 1_000.0}, TypeError, "n_train must be an int", id="float-size"),
+        pytest.param({"seed": -1}, ValueError, "seed must be at least 0", id="negative-seed"),
+        pytest.param({"seed": None}, TypeError, "seed must be an int, got NoneType", id="no-seed"),
+    ],
+)
+def test_fashion_mnist_splits_rejects_bad_sizes(
+    kwargs: dict[str, object], error: type[Exception], match: str
+) -> None:
+    args: dict[str, object] = {"n_train": 1_000, "n_val": 500, "seed": 0, **kwargs}
+    with pytest.raises(error, match=match):
+        data.fashion_mnist_splits(**args)  # type: ignore[arg-type]

@@ -58,7 +58,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from dlguide.classification import cross_validate, most_confident_errors
-from dlguide.data import FASHION_MNIST_CLASSES, load_fashion_mnist
+from dlguide.data import FASHION_MNIST_CLASSES, fashion_mnist_splits, load_fashion_mnist
 from dlguide.plotting import plot_confusion_matrix, plot_history, plot_image_grid
 
 keras.utils.set_random_seed(seed)
@@ -86,6 +86,9 @@ x_train_images, x_val_images, y_train, y_val = train_test_split(
 assert len(y_train_all) == 60_000 and len(y_test) == 10_000
 assert len(y_train) == n_train and len(y_val) == n_val
 assert np.all(np.bincount(y_val) == n_val // 10)  # stratified: every class equally often
+# Later chapters reuse this split by name: dlguide.data.fashion_mnist_splits.
+(_, y_train_again), (x_val_again, _), _ = fashion_mnist_splits(n_train, n_val, seed)
+assert np.array_equal(y_train_again, y_train) and np.array_equal(x_val_again, x_val_images)
 pd.DataFrame(
     {"images": [len(y_train), len(y_val), len(y_test)]}, index=["training", "validation", "test"]
 )

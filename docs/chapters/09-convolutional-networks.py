@@ -51,7 +51,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.metrics import recall_score
-from sklearn.model_selection import train_test_split
 
 from dlguide.convolution import (
     avg_pool2d,
@@ -61,7 +60,7 @@ from dlguide.convolution import (
     max_pool2d,
     max_pool2d_backward,
 )
-from dlguide.data import FASHION_MNIST_CLASSES, load_fashion_mnist
+from dlguide.data import FASHION_MNIST_CLASSES, fashion_mnist_splits
 from dlguide.plotting import plot_confusion_matrix, plot_image_grid
 
 keras.utils.set_random_seed(seed)
@@ -79,14 +78,8 @@ keras.utils.set_random_seed(seed)
 # width × channels, scaled to $[0, 1]$.
 
 # %%
-(x_train_all, y_train_all), (x_test_images, y_test) = load_fashion_mnist()
-x_train_images, x_val_images, y_train, y_val = train_test_split(
-    x_train_all,
-    y_train_all,
-    train_size=n_train,
-    test_size=n_val,
-    stratify=y_train_all,
-    random_state=seed,
+(x_train_images, y_train), (x_val_images, y_val), (x_test_images, y_test) = fashion_mnist_splits(
+    n_train, n_val, seed
 )
 
 

@@ -56,12 +56,11 @@ from sklearn.decomposition import PCA
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import BernoulliRBM
 
 from dlguide import rbm
 from dlguide.autoencoders import VAE, Sampling, kl_divergence, psnr
-from dlguide.data import FASHION_MNIST_CLASSES, load_fashion_mnist
+from dlguide.data import FASHION_MNIST_CLASSES, fashion_mnist_splits
 from dlguide.plotting import plot_image_grid
 
 keras.utils.set_random_seed(seed)
@@ -75,14 +74,8 @@ keras.utils.set_random_seed(seed)
 # for anomaly detection and to test features at the end.
 
 # %%
-(x_train_all, y_train_all), (x_test_images, y_test) = load_fashion_mnist()
-x_train_images, x_val_images, y_train, y_val = train_test_split(
-    x_train_all,
-    y_train_all,
-    train_size=n_train,
-    test_size=n_val,
-    stratify=y_train_all,
-    random_state=seed,
+(x_train_images, y_train), (x_val_images, y_val), (x_test_images, y_test) = fashion_mnist_splits(
+    n_train, n_val, seed
 )
 x_train, x_val, x_test = (
     images.reshape(len(images), 784).astype("float32") / 255.0

@@ -187,6 +187,35 @@ def attach_outputs(
     return nb
 
 
+# Environment variables that size the thread pools of the numerical libraries a chapter uses.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",  # OpenMP (oneDNN builds, scikit-learn)
+    "OPENBLAS_NUM_THREADS",  # NumPy's BLAS
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",  # TensorFlow
+    "TF_NUM_INTEROP_THREADS",
+)
+
+
+def thread_limits(jobs: int, cores: int | None = None) -> dict[str, str]:
+    """Kernel environment that shares `cores` between `jobs` chapters executing at once.
+
+    Each kernel gets `cores // jobs` threads (at least one) in every library that would otherwise
+    start one thread per core. Without this, two kernels on two cores run four busy threads, and
+    OpenBLAS threads spin-waiting for a core make a NumPy-heavy chapter several times slower.
+    Variables already set in the environment are left alone, and one job gets no limits at all.
+    XLA (the JAX backend) is limited through `XLA_FLAGS`, appended to any flags already set.
+    """
+    if jobs <= 1:
+        return {}
+    threads = str(max(1, (cores or os.cpu_count() or 1) // jobs))
+    env = {name: threads for name in THREAD_VARIABLES if name not in os.environ}
+    if threads == "1" and "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
+        flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
+    return env
+
+
 def execute_chapter(
     chapter: Chapter,
     *,

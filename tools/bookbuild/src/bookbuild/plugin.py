@@ -37,7 +37,7 @@ from mkdocs.structure.files import File, Files
 
 from .cache import Fingerprints, NotebookCache, execution_input
 from .chapter import PROFILES, Chapter, ChapterError, find_chapters
-from .execute import attach_outputs, execute_chapter, prepare
+from .execute import attach_outputs, execute_chapter, prepare, thread_limits
 from .mathml import MathError, render_math
 from .render import downloadable_notebook, format_time, render_notebook, title_of
 from .report import new_issue_url
@@ -259,6 +259,7 @@ class BookPlugin(BasePlugin[BookConfig]):
                     backend=fingerprints.backend,
                     timeout=self.config.timeout,
                     workdir=workdir / chapter.stem,
+                    env=thread_limits(jobs),
                 )
             except ChapterError as error:
                 log.error("dlguide-book: %s", error)

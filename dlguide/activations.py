@@ -8,9 +8,8 @@ pre-activation $z$. Softmax maps a vector to a vector, so its derivative is a Ja
 **The contract of every function here.** `z` is array-like of any shape (softmax works on the
 last axis); the result is float64 shaped like `z` (the softmax Jacobian adds an axis). `z` is
 checked once, at the door: empty, NaN/infinite, ragged, or a scalar for softmax raises
-`ValueError`; strings, complex numbers or objects raise `TypeError`, as do parameters of the wrong
-kind. Behind the door the formula trusts its input; [`dlguide.neurons`][dlguide.neurons] calls the
-same formulas on arrays it has checked.
+`ValueError`; strings, complex numbers, objects or parameters of the wrong kind raise `TypeError`.
+Behind the door the formula trusts its input, as do the modules that call it on checked arrays.
 
 Every function is numerically stable: no overflow or NaN for finite inputs up to $\pm 10^{300}$
 (SELU's $\lambda z$ itself overflows near the top of the range). At the kinks, ReLU, leaky ReLU,
@@ -40,9 +39,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 """SELU's $\\lambda$ (Klambauer et al., 2017), to full double precision."""
 
-_GELU_SATURATION = (
-    40.0  # beyond it GELU is exactly z or 0 in float64: clip, so z**3 cannot overflow
-)
+_GELU_SATURATION = 40.0  # beyond it GELU is exactly z or 0 in float64: clip, so z**3 can't overflow
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
@@ -117,8 +114,7 @@ def sigmoid(z: Array) -> Array:
     $$\sigma(z) = \frac{1}{1 + e^{-z}} = \begin{cases} 1 / (1 + e^{-|z|}) & z \ge 0 \\
     e^{-|z|} / (1 + e^{-|z|}) & z < 0 \end{cases}$$
 
-    The right-hand form never overflows and is precise in both tails. It is the book's one
-    sigmoid: the networks of [`dlguide.neurons`][dlguide.neurons] use it too.
+    The right-hand form never overflows and is precise in both tails; it is the book's one sigmoid.
 
     Examples:
         >>> sigmoid([-1.0, 0.0, 1.0]).round(4)
@@ -138,8 +134,7 @@ def sigmoid_grad(z: Array) -> Array:
         >>> sigmoid_grad([-1.0, 0.0, 1.0]).round(4)
         array([0.1966, 0.25  , 0.1966])
     """
-    e = np.exp(-np.abs(z))
-    return (1.0 / (1.0 + e)) * (e / (1.0 + e))
+    return _FORMULAS["sigmoid"](z) * _FORMULAS["sigmoid"](-z)  # σ(z)σ(-z), precise in both tails
 
 
 @_checked
@@ -163,8 +158,7 @@ def tanh_grad(z: Array) -> Array:
         >>> tanh_grad([-1.0, 0.0, 1.0]).round(4)
         array([0.42, 1.  , 0.42])
     """
-    e = np.exp(-2.0 * np.abs(z))
-    return 4.0 * (1.0 / (1.0 + e)) * (e / (1.0 + e))
+    return 4.0 * _FORMULAS["sigmoid_grad"](2.0 * z)
 
 
 @_checked
@@ -218,8 +212,7 @@ def leaky_relu(z: Array, alpha: float = 0.01) -> Array:
     r"""Leaky ReLU: a small slope $\alpha$ for negative inputs keeps units from dying.
 
     $f(z) = z$ for $z > 0$, else $\alpha z$. $\alpha = 0.01$ is the original (Maas et al., 2013)
-    and PyTorch's default; Keras uses 0.2 in `keras.activations.leaky_relu` and 0.3 in
-    `keras.layers.LeakyReLU`.
+    and PyTorch's default; Keras uses 0.2 (`keras.activations`) and 0.3 (`layers.LeakyReLU`).
 
     Examples:
         >>> leaky_relu([-2.0, 0.0, 3.0])
@@ -372,9 +365,8 @@ def softmax_jvp(z: Array, v: ArrayLike) -> Array:
     r"""Jacobian-vector product of softmax, $J v$, without building $J$.
 
     $J v = s \odot (v - \langle s, v\rangle)$ with $s = \operatorname{softmax}(z)$. $J$ is
-    symmetric, so this is also the product $v^\top J$ backpropagation needs: pass
-    $v = \partial L / \partial s$ (shaped and checked like `z`) to get $\partial L / \partial z$,
-    in $O(n)$ per vector instead of $O(n^2)$.
+    symmetric, so with $v = \partial L / \partial s$ (shaped like `z`) this is the
+    $\partial L / \partial z$ backpropagation needs, in $O(n)$ per vector instead of $O(n^2)$.
 
     Examples:
         >>> softmax_jvp([0.0, 0.0], [1.0, 0.0])
@@ -416,8 +408,7 @@ class Activation:
     def jvp(self, z: ArrayLike, v: ArrayLike) -> Array:
         r"""Jacobian-vector product $J_f(z)\,v$; also $v^\top J_f(z)$, since $J_f$ is symmetric.
 
-        Elementwise, $J = \operatorname{diag}(f'(z))$ and $J v = f'(z) \odot v$ (`v` shaped like
-        `z`); so $\partial L/\partial z =$ `act.jvp(z, dL_da)` for every activation here.
+        Elementwise, $J = \operatorname{diag}(f'(z))$: $\partial L/\partial z =$ `jvp(z, dL_da)`.
 
         Examples:
             >>> get("relu").jvp([-1.0, 2.0], [5.0, 5.0])

@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_finite_array, check_int, check_real
+from .activations import _FORMULAS
 
 __all__ = [
     "MAX_ENUMERATED_UNITS",
@@ -140,8 +141,7 @@ def _check_layer(
     return array
 
 
-def _sigmoid(x: Array) -> Array:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + e^-x), without overflow
+_sigmoid = _FORMULAS["sigmoid"]  # the book's one sigmoid, from dlguide.activations
 
 
 def _softplus(x: Array) -> Array:

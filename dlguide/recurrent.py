@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from dlguide._checks import as_finite_array
+from dlguide.activations import _FORMULAS
 
 __all__ = [
     "gru",
@@ -42,9 +43,7 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
-def _sigmoid(z: Array) -> Array:
-    """Logistic function, computed without overflow for large |z|."""
-    return np.exp(-np.logaddexp(0.0, -z))
+_sigmoid = _FORMULAS["sigmoid"]  # the book's one sigmoid, from dlguide.activations
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,7 +22,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from bookbuild.chapter import Chapter, ChapterError, apply_profile, rewrite_assignments
+from bookbuild.chapter import (
+    Chapter,
+    ChapterError,
+    apply_profile,
+    chapter_backend,
+    rewrite_assignments,
+)
 from bookbuild.render import clean_stream, render_notebook
 
 HEADER = """\
@@ -248,6 +254,99 @@ def test_with_execute_off_a_cache_miss_fails_the_build(book: Path):
     assert result.returncode != 0
     assert "2 chapter(s) are not in the cache and execute is off" in result.stderr
     assert "chapters/01-first.py, chapters/02-second.py" in result.stderr
+
+
+def pinned_chapter(title: str, backend: str) -> str:
+    """A chapter whose header pins its Keras backend; it prints the backend its kernel got."""
+    body = "# %%\nimport os\nprint('kernel backend', os.environ['KERAS_BACKEND'])\n"
+    return chapter_source(title, body).replace(
+        "#     profiles:", f"#     backend: {backend}\n#     profiles:"
+    )
+
+
+def test_a_chapter_pinned_to_a_backend_runs_on_it_whatever_the_books_backend(book: Path):
+    (book / "docs" / "chapters" / "03-pinned.py").write_text(
+        pinned_chapter("3. Pinned", "tensorflow")
+    )
+    (book / "docs" / "chapters" / "02-second.py").write_text(
+        chapter_source(
+            "2. Second", "# %%\nimport os\nprint('kernel', os.environ['KERAS_BACKEND'])\n"
+        )
+    )
+    result = build(book, KERAS_BACKEND="jax")
+    assert executed(result) == [
+        "chapters/01-first.py",
+        "chapters/02-second.py",
+        "chapters/03-pinned.py",
+    ]
+    site = book / "site" / "chapters"
+    pinned = (site / "03-pinned" / "index.html").read_text()
+    assert "kernel backend tensorflow" in pinned
+    assert "Run stamp: fast profile · tensorflow ·" in pinned
+    assert "tensorflow (set by the chapter)" in pinned
+    assert "kernel jax" in (site / "02-second" / "index.html").read_text()  # the book's backend
+    notebook = nbformat.read(site / "03-pinned.ipynb", as_version=4)
+    assert notebook.metadata["dlguide"]["run"]["backend"] == "tensorflow"
+    # The cache key and folder use the backend the chapter ran on: a TensorFlow build of the
+    # book finds the pinned chapter's entry, and executes only the chapters that follow the book.
+    cache = book / ".cache" / "dlguide-book"
+    assert [p.parent.name for p in (cache / "fast-tensorflow").glob("*/*.ipynb")] == ["03-pinned"]
+    assert executed(build(book)) == ["chapters/01-first.py", "chapters/02-second.py"]
+    assert executed(build(book, KERAS_BACKEND="jax")) == []
+    # `python -m bookbuild execute` (one shard of the deploy) agrees on the backend and the key.
+    shard = subprocess.run(
+        [sys.executable, "-m", "bookbuild", "execute", "docs/chapters/03-pinned.py",
+         "--profile", "fast", "--backend", "jax", "--packages", "mypkg",
+         "--cache-dir", ".cache/dlguide-book", "-o", str(book / "pinned.ipynb")],
+        cwd=book, env={**os.environ, "PYTHONPATH": pythonpath(book)},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert shard.returncode == 0, shard.stderr
+    assert "chapters/03-pinned.py: cached (fast-tensorflow/03-pinned/" in shard.stdout
+
+
+def test_a_bad_backend_pin_fails_naming_the_chapter(book: Path):
+    (book / "docs" / "chapters" / "03-pinned.py").write_text(
+        pinned_chapter("3. Pinned", "tensorflo")
+    )
+    expected = (
+        "chapters/03-pinned.py: 'dlguide: backend' in the header must be one of tensorflow, "
+        "jax, torch, got 'tensorflo'"
+    )
+    result = build(book)
+    assert result.returncode != 0
+    assert expected in result.stderr
+    assert "executed chapters/" not in result.stderr  # it fails before executing anything
+    shard = subprocess.run(
+        [sys.executable, "-m", "bookbuild", "execute", "docs/chapters/03-pinned.py",
+         "--profile", "fast", "--backend", "jax"],
+        cwd=book, env={**os.environ, "PYTHONPATH": pythonpath(book)},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert shard.returncode == 1 and expected in shard.stderr
+
+
+def test_chapter_backend_is_the_books_unless_the_header_pins_one():
+    nb = nbformat.v4.new_notebook(metadata={"dlguide": {"profiles": {"fast": {"n": 1}}}})
+    assert chapter_backend(nb, "jax", "ch") == "jax"
+    nb.metadata["dlguide"]["backend"] = "tensorflow"
+    assert chapter_backend(nb, "jax", "ch") == "tensorflow"
+
+
+@pytest.mark.parametrize(
+    "pin",
+    [
+        pytest.param("TensorFlow", id="capitalised"),
+        pytest.param("pytorch", id="not-keras-name"),
+        pytest.param("", id="empty"),
+        pytest.param(None, id="key-without-value"),
+        pytest.param(["jax"], id="list"),
+    ],
+)
+def test_chapter_backend_rejects_a_bad_pin(pin: object):
+    nb = nbformat.v4.new_notebook(metadata={"dlguide": {"backend": pin}})
+    with pytest.raises(ChapterError, match=r"^ch: 'dlguide: backend' in the header must be one of"):
+        chapter_backend(nb, "jax", "ch")
 
 
 def test_plan_deals_every_chapter_into_shards(tmp_path: Path):
@@ -513,6 +612,7 @@ def test_chapter_sources_in_the_book_declare_valid_profiles():
         nb = chapter.read()
         for profile in ("fast", "full"):
             apply_profile(nb, profile, chapter.src_uri)  # raises on any inconsistency
+        chapter_backend(nb, "jax", chapter.src_uri)  # a pinned backend must be a known one
         assert re.match(r"#\s+\d+\.\s+\S", nb.cells[0].source), f"{path.name}: '# N. Title' first"
         json.dumps(nb.metadata)  # metadata must be plain data
 

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   dlguide:
+#     backend: tensorflow
 #     profiles:
 #       fast: {image_size: 96, n_views: 2, cnn_epochs: 3, head_epochs: 15, fine_tune_epochs: 4}
 #   kernelspec:
@@ -19,10 +20,10 @@
 # looks (Grad-CAM); how to export a model three ways and check that every copy predicts the same;
 # and how to serve it over HTTP with FastAPI and uvicorn.
 #
-# **Runs on:** CPU under the TensorFlow backend (the SavedModel export and Grad-CAM's gradient tape
-# are TensorFlow's), in about a minute in the fast profile. **Uses:** Keras, statsmodels, FastAPI,
-# httpx, [`dlguide.data`][dlguide.data], [`dlguide.plotting`][dlguide.plotting] and
-# [`dlguide.serve`][dlguide.serve].
+# **Runs on:** the TensorFlow backend, even where the rest of the book runs on JAX (the SavedModel
+# export and Grad-CAM's gradient tape are TensorFlow's); on a CPU in about a minute in the fast
+# profile. **Uses:** Keras, statsmodels, FastAPI, httpx, [`dlguide.data`][dlguide.data],
+# [`dlguide.plotting`][dlguide.plotting] and [`dlguide.serve`][dlguide.serve].
 
 # %% tags=["parameters"]
 seed = 42
@@ -55,7 +56,7 @@ from dlguide.data import AIRCRAFT_DAMAGE_CLASSES, aircraft_damage_dir, fetch
 from dlguide.plotting import plot_confusion_matrix, plot_image_grid
 from dlguide.serve import create_app, decode_image, predict_image
 
-assert keras.backend.backend() == "tensorflow", "this chapter exports a TensorFlow SavedModel"
+assert keras.backend.backend() == "tensorflow", "run this chapter with KERAS_BACKEND=tensorflow"
 keras.utils.set_random_seed(seed)
 
 # %% [markdown]

@@ -44,7 +44,7 @@ def _execute(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import nbformat
 
     from .cache import Fingerprints, NotebookCache, execution_input
-    from .chapter import Chapter, ChapterError
+    from .chapter import Chapter, ChapterError, chapter_backend
     from .execute import execute_chapter, prepare
 
     sources = [source.resolve() for source in args.sources]
@@ -67,15 +67,17 @@ def _execute(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         chapter = Chapter(path=source, src_uri=f"{source.parent.name}/{source.name}")
         try:
             prepared, _ = prepare(chapter, args.profile)
+            backend = chapter_backend(prepared, args.backend, chapter.src_uri)
         except ChapterError as error:
             print(f"error: {error}", file=sys.stderr)
             failed += 1
             continue
-        key = entry = None
+        key = entry = own = None
         if cache is not None and fingerprints is not None:
-            key = fingerprints.key(execution_input(prepared))
-            entry = cache.path(fingerprints, chapter.stem, key)
-            if cache.get(fingerprints, chapter.stem, key) is not None:
+            own = fingerprints.for_backend(backend)  # the backend the chapter runs on
+            key = own.key(execution_input(prepared))
+            entry = cache.path(own, chapter.stem, key)
+            if cache.get(own, chapter.stem, key) is not None:
                 print(f"{chapter.src_uri}: cached ({entry.relative_to(cache.root)})")
                 if args.export:
                     _export(entry, cache.root, args.export)
@@ -88,7 +90,7 @@ def _execute(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 result = execute_chapter(
                     chapter,
                     profile=args.profile,
-                    backend=args.backend,
+                    backend=backend,
                     timeout=args.timeout,
                     workdir=Path(scratch) / chapter.stem,
                 )
@@ -98,15 +100,15 @@ def _execute(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 continue
         if args.output:
             nbformat.write(result.notebook, args.output)
-        if cache is not None and fingerprints is not None and key is not None:
-            cache.put(fingerprints, chapter.stem, key, result.notebook)
+        if cache is not None and own is not None and key is not None:
+            cache.put(own, chapter.stem, key, result.notebook)
             if args.export and entry is not None:
                 _export(entry, cache.root, args.export)
         env = result.notebook.metadata["dlguide"]["run"]["environment"]
         # The same words as the plugin's log line, so tools can count executions alike.
         print(
             f"dlguide-book: executed {chapter.src_uri} in {time.perf_counter() - started:.1f} s "
-            f"({args.profile} profile, {args.backend}, {env.get('device')})"
+            f"({args.profile} profile, {backend}, {env.get('device')})"
         )
     return 1 if failed else 0
 

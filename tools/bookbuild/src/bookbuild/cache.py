@@ -3,10 +3,10 @@
 The key covers what the kernel runs — the chapter's code cells as the profile leaves them (source
 and the tags that change how a cell executes), the kernel — and what they run against: the source
 of the packages the chapters import (`dlguide`), the installed dependency set (every distribution
-and its version, plus the Python version), the Keras backend, the profile and the version of the
-execution machinery itself. Markdown cells are not part of it: a prose edit re-renders the page
-from the cached outputs without executing anything. Rendering is not cached: it is cheap and runs
-on every build.
+and its version, plus the Python version), the Keras backend the chapter runs on (the book's, or
+the one its header pins), the profile and the version of the execution machinery itself. Markdown
+cells are not part of it: a prose edit re-renders the page from the cached outputs without
+executing anything. Rendering is not cached: it is cheap and runs on every build.
 
 Nothing in the key depends on where the project or the cache lives (no absolute paths, no build
 commit), so chapters executed on several machines into separate cache folders can be merged
@@ -20,7 +20,7 @@ import importlib.metadata
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -109,6 +109,10 @@ class Fingerprints:
             backend=backend,
             profile=profile,
         )
+
+    def for_backend(self, backend: str) -> Fingerprints:
+        """The same fingerprints for a chapter that runs on `backend` (its header pins it)."""
+        return self if backend == self.backend else replace(self, backend=backend)
 
     def key(self, chapter_input: bytes) -> str:
         """The cache key of a chapter, from its `execution_input`."""

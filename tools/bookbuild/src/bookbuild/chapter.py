@@ -12,6 +12,8 @@ import jupytext
 import nbformat
 
 PROFILES = ("fast", "full")
+#: The Keras backends a book (or one chapter, in its header) can run on.
+BACKENDS = ("tensorflow", "jax", "torch")
 PARAMETERS_TAG = "parameters"
 
 
@@ -79,6 +81,25 @@ def profile_overrides(nb: nbformat.NotebookNode, profile: str, label: str) -> di
             f"{label}: profile {profile!r} must map names to values, got {overrides!r}"
         )
     return dict(overrides)
+
+
+def chapter_backend(nb: nbformat.NotebookNode, book_backend: str, label: str) -> str:
+    """The Keras backend the chapter runs on: `book_backend` unless its header pins one.
+
+    A chapter that genuinely needs one backend (a TensorFlow SavedModel export, say) declares it
+    in its header, beside its profiles: `dlguide: backend: tensorflow`. The build then runs that
+    chapter's kernel on that backend whatever backend the rest of the book is built with.
+    """
+    header = nb.metadata.get("dlguide") or {}
+    if "backend" not in header:
+        return book_backend
+    pinned = header["backend"]
+    if pinned not in BACKENDS:
+        raise ChapterError(
+            f"{label}: 'dlguide: backend' in the header must be one of {', '.join(BACKENDS)}, "
+            f"got {pinned!r}"
+        )
+    return str(pinned)
 
 
 def rewrite_assignments(source: str, overrides: dict[str, Any], label: str) -> str:

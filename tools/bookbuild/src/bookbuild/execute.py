@@ -16,7 +16,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from .chapter import Chapter, ChapterError, apply_profile
+from .chapter import Chapter, ChapterError, apply_profile, chapter_backend
 
 STAMP_MIME = "application/vnd.dlguide.stamp+json"
 STAMP_TAG = "dlguide-stamp"
@@ -231,17 +231,20 @@ def execute_chapter(
     Args:
         chapter: The chapter to run.
         profile: `fast` or `full`; its overrides are written into the parameters cell.
-        backend: The Keras backend (`KERAS_BACKEND` in the kernel's environment).
+        backend: The book's Keras backend (`KERAS_BACKEND` in the kernel's environment), unless
+            the chapter's header pins another (`dlguide: backend: ...`), which then runs.
         timeout: Seconds any single cell may run before the build fails.
         workdir: Scratch folder used as the kernel's working directory (emptied first).
         env: Extra environment variables for the kernel.
         kernel_name: Jupyter kernel to run.
 
     Raises:
+        ChapterError: The chapter's header pins an unknown backend or its profile is invalid.
         ChapterExecutionError: A cell raised, exceeded `timeout` or the kernel died; the message
             names the chapter, the cell (with its line in the source) and the error.
     """
     source_nb = chapter.read()
+    backend = chapter_backend(source_nb, backend, chapter.src_uri)
     nb, overrides = prepare(chapter, profile)
     stamp = nbformat.v4.new_code_cell(STAMP_SOURCE.strip(), metadata={"tags": [STAMP_TAG]})
     nb.cells.append(stamp)
@@ -317,6 +320,8 @@ def execute_chapter(
             "seconds": round(seconds, 2),
             "profile": profile,
             "backend": backend,
+            # Whether the chapter's header chose the backend (the book's may differ).
+            "backend_pinned": "backend" in (source_nb.metadata.get("dlguide") or {}),
             "overrides": {name: repr(value) for name, value in overrides.items()},
             "environment": _stamp_output(nb),
         },

@@ -36,7 +36,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from .cache import Fingerprints, NotebookCache, execution_input
-from .chapter import PROFILES, Chapter, ChapterError, find_chapters
+from .chapter import BACKENDS, PROFILES, Chapter, ChapterError, chapter_backend, find_chapters
 from .execute import attach_outputs, execute_chapter, prepare, thread_limits
 from .mathml import MathError, render_math
 from .render import downloadable_notebook, format_time, render_notebook, title_of
@@ -50,7 +50,7 @@ log = logging.getLogger("mkdocs.plugins.dlguide_book")
 class BookConfig(Config):
     chapters = c.Type(str, default="chapters")
     profile = c.Choice(PROFILES, default="fast")
-    backend = c.Choice(("tensorflow", "jax", "torch"), default="tensorflow")
+    backend = c.Choice(BACKENDS, default="tensorflow")  # a chapter's header may pin another
     timeout = c.Type(int, default=600)
     jobs = c.Type(int, default=0)
     cache_dir = c.Type(str, default=".cache/dlguide-book")
@@ -213,21 +213,23 @@ class BookPlugin(BasePlugin[BookConfig]):
     ) -> tuple[dict[str, Any], dict[str, str]]:
         notebooks: dict[str, Any] = {}
         statuses: dict[str, str] = {}
-        stale: list[tuple[Chapter, str]] = []
+        stale: list[tuple[Chapter, Fingerprints, str]] = []
         for chapter in chapters:
             try:
                 prepared, _ = prepare(chapter, fingerprints.profile)
+                backend = chapter_backend(prepared, fingerprints.backend, chapter.src_uri)
             except ChapterError as error:
                 raise PluginError(f"dlguide-book: {error}") from None
-            key = fingerprints.key(execution_input(prepared))
-            cached = self._cached(cache, fingerprints, chapter, key)
+            own = fingerprints.for_backend(backend)  # the backend the chapter runs on
+            key = own.key(execution_input(prepared))
+            cached = self._cached(cache, own, chapter, key)
             nb = attach_outputs(prepared, cached) if cached is not None else None
             if nb is None:
-                stale.append((chapter, key))
+                stale.append((chapter, own, key))
             else:
                 notebooks[chapter.src_uri] = nb
                 statuses[chapter.src_uri] = "cached"
-        self.executed = [chapter.src_uri for chapter, _ in stale]
+        self.executed = [chapter.src_uri for chapter, _, _ in stale]
         if not stale:
             log.info("dlguide-book: all %d chapters are cached", len(chapters))
             return notebooks, statuses
@@ -235,7 +237,7 @@ class BookPlugin(BasePlugin[BookConfig]):
             raise PluginError(
                 f"dlguide-book: {len(stale)} chapter(s) are not in the cache and execute is off "
                 f"({fingerprints.profile} profile, {fingerprints.backend} backend): "
-                + ", ".join(chapter.src_uri for chapter, _ in stale)
+                + ", ".join(chapter.src_uri for chapter, _, _ in stale)
             )
 
         jobs = self.config.jobs or min(len(stale), max(1, os.cpu_count() or 1), 4)
@@ -249,35 +251,35 @@ class BookPlugin(BasePlugin[BookConfig]):
         )
         workdir = cache.root / "work"
 
-        def run(item: tuple[Chapter, str]) -> tuple[Chapter, str, Any]:
-            chapter, key = item
+        def run(item: tuple[Chapter, Fingerprints, str]) -> tuple[Chapter, Fingerprints, str, Any]:
+            chapter, own, key = item
             started = time.perf_counter()
             try:
                 result = execute_chapter(
                     chapter,
-                    profile=fingerprints.profile,
-                    backend=fingerprints.backend,
+                    profile=own.profile,
+                    backend=own.backend,
                     timeout=self.config.timeout,
                     workdir=workdir / chapter.stem,
                     env=thread_limits(jobs),
                 )
             except ChapterError as error:
                 log.error("dlguide-book: %s", error)
-                return chapter, key, error
+                return chapter, own, key, error
             log.info(
                 "dlguide-book: executed %s in %.1f s",
                 chapter.src_uri,
                 time.perf_counter() - started,
             )
-            return chapter, key, result.notebook
+            return chapter, own, key, result.notebook
 
         failures: list[str] = []
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for chapter, key, outcome in pool.map(run, stale):
+            for chapter, own, key, outcome in pool.map(run, stale):
                 if isinstance(outcome, Exception):
                     failures.append(str(outcome))
                     continue
-                cache.put(fingerprints, chapter.stem, key, outcome)
+                cache.put(own, chapter.stem, key, outcome)
                 notebooks[chapter.src_uri] = outcome
                 statuses[chapter.src_uri] = "executed"
         if failures:

@@ -100,10 +100,13 @@ def stamp_rows(
 ) -> list[tuple[str, str]]:
     """The run stamp as (name, value) rows: the execution's environment and the build's commit."""
     env = run.get("environment") or {}
+    backend = run.get("backend")
+    if run.get("backend_pinned"):  # the chapter's header chose it, whatever the book's backend
+        backend = f"{backend} (set by the chapter)"
     rows = [
         ("Executed", format_time(run.get("executed_at", ""))),
         ("Profile", run.get("profile")),
-        ("Keras backend", run.get("backend")),
+        ("Keras backend", backend),
         ("Device", env.get("device", "unknown")),
         ("Execution time", f"{run.get('seconds', 0):.1f} s"),
         ("This build", status),

@@ -8,6 +8,8 @@ hides that difference behind one call, following the custom-training-step patter
 guides give for each backend; [`gradient_norms`][dlguide.diagnostics.gradient_norms] reduces the
 gradients of the weight matrices to one number per layer, which is how
 [chapter 4](../chapters/04-activations.md) watches gradients vanish and explode.
+[`gradient_of`][dlguide.diagnostics.gradient_of] does the same for any scalar function of an
+array written with `keras.ops`, such as a loss on the states of a recurrent network.
 
 Both differentiate the mean loss over the whole batch at the model's current weights, in
 inference mode (`training=False`: dropout off, batch-norm statistics untouched), and change no
@@ -30,6 +32,7 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -38,7 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._checks import as_finite_array
 
-__all__ = ["LOSSES", "gradient_norms", "gradients"]
+__all__ = ["LOSSES", "gradient_norms", "gradient_of", "gradients"]
 
 LOSSES: dict[str, type[keras.losses.Loss]] = {
     "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
@@ -208,3 +211,52 @@ def gradient_norms(
     if not kernels:
         raise ValueError("model must have at least one layer with a trainable kernel, got none")
     return {name: float(np.linalg.norm(grads[i])) for name, i in kernels.items()}
+
+
+def gradient_of(fn: Callable[[Any], Any], x: ArrayLike) -> NDArray[Any]:
+    r"""Gradient $\nabla f(x)$ of a scalar function $f$ at the array $x$, on any Keras backend.
+
+    `fn` computes $f$ from a backend tensor with `keras.ops` (and Keras layers); the gradient is
+    taken with the active backend's automatic differentiation: `tf.GradientTape` on TensorFlow,
+    `jax.grad` on JAX, `backward()` on PyTorch.
+
+    Args:
+        fn: A function of one tensor, shape `x.shape`, that returns a scalar tensor.
+        x: The point, any shape; cast to float32 (Keras' default float type).
+
+    Returns:
+        $\partial f / \partial x$ as a float32 NumPy array of the shape of `x`.
+
+    Raises:
+        TypeError: If `fn` is not callable or `x` is not numeric.
+        ValueError: If `x` is empty or holds NaN or infinity.
+
+    Examples:
+        >>> import keras, numpy as np
+        >>> gradient_of(lambda x: 0.5 * keras.ops.sum(x**2), np.array([1.0, -2.0, 3.0]))
+        array([ 1., -2.,  3.], dtype=float32)
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    x = as_finite_array(x, "x").astype("float32")
+    point = keras.ops.convert_to_tensor(x)  # a tensor of the backend, on its device
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(point)
+            value = fn(point)
+        grad = tape.gradient(value, point)
+    elif backend == "jax":
+        import jax
+
+        grad = jax.grad(fn)(point)
+    elif backend == "torch":
+        point.requires_grad_()
+        fn(point).backward()
+        grad = point.grad
+    else:
+        raise ValueError(f"Keras backend must be tensorflow, jax or torch, got {backend!r}")
+    # A function that does not depend on x gets None on TensorFlow and PyTorch: zeros.
+    return np.zeros_like(x) if grad is None else keras.ops.convert_to_numpy(grad)

@@ -361,8 +361,11 @@ def state_gradient_norms(cell: Any, x: ArrayLike) -> Array:
     \prod_{k=t+1}^{T} \frac{\partial h_k}{\partial h_{k-1}},$$
 
     a product of $T - t$ Jacobians, which shrinks (vanishes) or grows (explodes) geometrically
-    with the distance $T - t$. The gradient is taken with `tf.GradientTape`, so this needs the
-    TensorFlow backend.
+    with the distance $T - t$. To get every $\partial L/\partial h_t$ from one backward pass, a
+    nudge $\varepsilon_t$ is added to each state as the cell produces it, $h_t \to h_t +
+    \varepsilon_t$: the gradient of $L$ with respect to $\varepsilon_t$ at $\varepsilon = 0$ is
+    $\partial L/\partial h_t$. [`gradient_of`][dlguide.diagnostics.gradient_of] takes it with the
+    active Keras backend's automatic differentiation (TensorFlow, JAX or PyTorch).
 
     Args:
         cell: A Keras recurrent cell: `SimpleRNNCell`, `LSTMCell` or `GRUCell`, built or not.
@@ -373,8 +376,7 @@ def state_gradient_norms(cell: Any, x: ArrayLike) -> Array:
         batch.
 
     Raises:
-        ValueError: If `x` is not a non-empty finite 3-D array, or Keras does not run on
-            TensorFlow.
+        ValueError: If `x` is not a non-empty finite 3-D array.
 
     Examples:
         >>> import keras
@@ -384,22 +386,21 @@ def state_gradient_norms(cell: Any, x: ArrayLike) -> Array:
     """
     import keras
 
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            f"state_gradient_norms needs the TensorFlow backend, Keras runs on "
-            f"{keras.backend.backend()!r}"
-        )
-    import tensorflow as tf
+    from dlguide.diagnostics import gradient_of
 
-    x_ = tf.constant(as_finite_array(x, "x", ndim=3), dtype=tf.float32)
-    batch = x_.shape[0]
-    state = [tf.zeros((batch, size)) for size in tf.nest.flatten(cell.state_size)]
-    hidden = []
-    with tf.GradientTape() as tape:
-        for t in range(x_.shape[1]):
-            output, state = cell(x_[:, t, :], state)
-            state = tf.nest.flatten(state)
-            hidden.append(output)  # h_t (the cell's output is its hidden state)
-        loss = 0.5 * tf.reduce_sum(hidden[-1] ** 2)
-    grads = tape.gradient(loss, hidden)
-    return np.array([float(tf.norm(g)) for g in grads])
+    x = as_finite_array(x, "x", ndim=3).astype("float32")
+    batch, steps, features = x.shape
+    if not cell.built:
+        cell.build((None, features))  # create the weights outside the differentiated function
+    sizes = cell.state_size if isinstance(cell.state_size, list | tuple) else [cell.state_size]
+
+    def last_state_loss(nudges: Any) -> Any:  # nudges: (T, batch, units), one per state h_t
+        state = [keras.ops.zeros((batch, size)) for size in sizes]
+        for t in range(steps):
+            h, new_state = cell(x[:, t, :], state)
+            h = h + nudges[t]
+            state = [h, *keras.tree.flatten(new_state)[1:]]  # an LSTM also carries c_t
+        return 0.5 * keras.ops.sum(h**2)
+
+    grads = gradient_of(last_state_loss, np.zeros((steps, batch, sizes[0])))
+    return np.linalg.norm(grads.reshape(steps, -1), axis=1).astype(np.float64)

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import pytest
 
-from dlguide.diagnostics import LOSSES, gradient_norms, gradients
+from dlguide.diagnostics import LOSSES, gradient_norms, gradient_of, gradients
 
 N, D, K = 32, 8, 3  # examples, input features, classes
 # (loss, output activation, from_logits): each loss with the output it expects, and the
@@ -222,6 +222,51 @@ def test_rejects_a_model_without_kernels():
     model = keras.Sequential([keras.Input((D,)), keras.layers.Activation("softmax")])
     with pytest.raises(ValueError, match="at least one layer with a trainable kernel"):
         gradient_norms(model, np.ones((2, D)), np.zeros(2))
+
+
+# ---------------------------------------------------------------------------- gradient_of
+
+
+@pytest.mark.parametrize(
+    ("fn", "grad"),
+    [
+        pytest.param(lambda x: 0.5 * keras.ops.sum(x**2), lambda x: x, id="half-squared-norm"),
+        pytest.param(
+            lambda x: keras.ops.sum(keras.ops.sin(x) * x),
+            lambda x: np.cos(x) * x + np.sin(x),
+            id="x-sin-x",
+        ),
+        pytest.param(
+            lambda x: keras.ops.sum(keras.ops.tanh(keras.ops.matmul(x, x))),
+            lambda x: (1 - np.tanh(x @ x) ** 2) @ x.T + x.T @ (1 - np.tanh(x @ x) ** 2),
+            id="tanh-of-a-matrix-square",
+        ),
+    ],
+)
+def test_gradient_of_matches_the_analytic_gradient(fn, grad):
+    x = np.random.default_rng(0).normal(size=(4, 4)).astype("float32")
+    got = gradient_of(fn, x)
+    assert got.shape == x.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, grad(x.astype(np.float64)), rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_of_a_function_that_ignores_its_input_is_zero():
+    np.testing.assert_array_equal(gradient_of(lambda x: keras.ops.ones(()), np.ones(3)), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("fn", "x", "error", "match"),
+    [
+        pytest.param(
+            "sum", np.ones(3), TypeError, "fn must be callable, got str", id="not-callable"
+        ),
+        pytest.param(keras.ops.sum, np.array([1.0, np.nan]), ValueError, "finite", id="nan"),
+        pytest.param(keras.ops.sum, np.array([]), ValueError, "empty", id="empty"),
+    ],
+)
+def test_gradient_of_rejects_bad_input(fn, x, error, match):
+    with pytest.raises(error, match=match):
+        gradient_of(fn, x)
 
 
 if __name__ == "__main__":  # the subprocess of test_other_backends_agree_with_tensorflow

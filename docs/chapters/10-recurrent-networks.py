@@ -57,6 +57,7 @@ import pandas as pd
 
 from dlguide import recurrent, text
 from dlguide.data import CO2_SOURCE, load_co2
+from dlguide.diagnostics import gradients
 
 keras.utils.set_random_seed(seed)
 
@@ -166,8 +167,8 @@ assert (cells["max |ours − Keras|"] < 1e-5).all()
 # $\operatorname{diag}(1 - h_k^2)\,U^\top$: if its norm stays below 1 the product **vanishes**
 # geometrically, above 1 it **explodes**. [`state_gradient_norms`][dlguide.recurrent.state_gradient_norms]
 # unrolls a Keras cell on a random sequence and records
-# $\lVert \partial L/\partial h_t \rVert$ for $L = \tfrac12\lVert h_T\rVert^2$ with
-# `tf.GradientTape`. We compare the three cells at Keras' initial weights, and the gated cells once
+# $\lVert \partial L/\partial h_t \rVert$ for $L = \tfrac12\lVert h_T\rVert^2$ with the
+# automatic differentiation of whichever backend Keras runs on. We compare the three cells at Keras' initial weights, and the gated cells once
 # more with their gates biased towards remembering (forget-gate bias $+3$ for the LSTM, so
 # $f_t \approx \sigma(3) = 0.95$; update-gate bias $+3$ for the GRU, so $z_t \approx 0.95$).
 
@@ -251,16 +252,15 @@ assert np.isclose(growth, 1.5**29, rtol=1e-2)
 # The weight gradients are as large, and one optimiser step with them would throw the weights
 # away. **Gradient clipping** rescales a gradient whose norm exceeds a threshold: Keras
 # optimisers take `clipnorm` (each weight tensor's gradient separately) or `global_clipnorm` (all
-# together). Below, one SGD step (learning rate 0.01) on that layer's weights, without and with
+# together). Below, [`gradients`][dlguide.diagnostics.gradients] differentiates the mean squared
+# last state $h_T$ with respect to that layer's weights (on any backend, like
+# `state_gradient_norms`), then one SGD step (learning rate 0.01) applies it, without and with
 # `clipnorm=1.0`:
 
 # %%
-import tensorflow as tf  # GradientTape: this section needs the TensorFlow backend
-
-layer = keras.layers.RNN(exploding)
-with tf.GradientTape() as tape:
-    loss = 0.5 * tf.reduce_sum(layer(x_short) ** 2)
-weight_grads = tape.gradient(loss, layer.trainable_variables)
+layer = keras.Sequential([keras.Input(x_short.shape[1:]), keras.layers.RNN(exploding)])
+h_target = np.zeros((len(x_short), exploding.units), "float32")  # L: mean squared h_T
+weight_grads = gradients(layer, x_short, h_target, loss="mean_squared_error")
 
 
 def step_sizes(optimizer):
@@ -275,7 +275,7 @@ def step_sizes(optimizer):
 
 clipping = pd.DataFrame(
     {
-        "gradient norm": [float(tf.norm(gr)) for gr in weight_grads],
+        "gradient norm": [float(np.linalg.norm(gr)) for gr in weight_grads],
         "step, SGD": step_sizes(keras.optimizers.SGD(0.01)),
         "step, SGD clipnorm=1": step_sizes(keras.optimizers.SGD(0.01, clipnorm=1.0)),
     },

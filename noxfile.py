@@ -148,7 +148,9 @@ def gpu(session: nox.Session) -> None:
     """The full profile on a GPU runner, reusing its preinstalled CUDA JAX or PyTorch.
 
     Installs what `docs` and `tests` install (every extra the chapters need) except the
-    accelerator stack, which comes from the runner. KERAS_BACKEND defaults to jax here.
+    accelerator stack, which comes from the runner. KERAS_BACKEND defaults to jax here; TensorFlow
+    (the CPU build, a core dependency) is installed all the same, for the chapters whose header
+    pins the TensorFlow backend and for `dlguide.text` (TextVectorization, tf.data).
 
     - `nox -s gpu` — fail unless Keras sees a GPU, run the GPU tests, build the whole site.
     - `nox -s gpu -- execute CHAPTER.py ...` — fail unless Keras sees a GPU, then execute those

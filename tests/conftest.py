@@ -23,7 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The book built once per test session: `mkdocs build --strict`, fast profile, TensorFlow.
+    """The book built once per test session: `mkdocs build --strict`, fast profile, on the
+    session's Keras backend (`KERAS_BACKEND`, TensorFlow unless set: CI runs the tests once per
+    backend, so each leg builds the book on its own; a chapter that pins a backend runs on it).
 
     `DLGUIDE_TEST_SITE=<folder>` tests a site already built there instead (handy while working on
     the browser tests; CI never sets it).
@@ -35,7 +37,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {
         **os.environ,
         "DLGUIDE_PROFILE": "fast",
-        "KERAS_BACKEND": "tensorflow",
+        "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow"),
         "NO_MKDOCS_2_WARNING": "1",
     }
     result = subprocess.run(

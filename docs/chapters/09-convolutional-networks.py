@@ -611,6 +611,7 @@ variants = [keras.ops.convert_to_numpy(augment(x_train[:1], training=True))[0] f
 fig = plot_image_grid(np.stack([x_train[0], *variants]), ncols=8, vmin=0, vmax=1)
 plt.show()
 
+# %% [markdown]
 # ### The same training on several devices
 #
 # When one accelerator is not enough, Keras can split each batch across several: **data
@@ -632,6 +633,8 @@ plt.show()
 # [chapter 5](05-libraries-and-tensors.md). The script trains the modern CNN from the same seed
 # twice for `dp_steps` steps, on one device and on all of them, and prints both losses. The
 # augmentation layers are left out to keep the compile time short; the rest is the model above.
+# For the same reason `--xla_backend_optimization_level=0` tells XLA to skip its slower
+# optimisations: three steps take less time than optimising the code would save.
 # `subprocess.Popen` starts it and returns at once: the check runs in the background while this
 # notebook trains the CNN below, and its result is read after the training.
 
@@ -664,7 +667,8 @@ print(json.dumps({{"devices": devices, "one device": one, "all devices": many}})
 with open("data_parallel.py", "w") as file:
     file.write(script)
 
-env = dict(os.environ, KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=4")
+xla_flags = "--xla_force_host_platform_device_count=4 --xla_backend_optimization_level=0"
+env = dict(os.environ, KERAS_BACKEND="jax", XLA_FLAGS=xla_flags)
 worker = subprocess.Popen(
     [sys.executable, "data_parallel.py"],
     env=env,
@@ -738,7 +742,7 @@ assert len(result["devices"]) == 4 or not result["devices"][0].startswith("cpu")
 assert relative.max() < 1e-5
 
 # %% [markdown]
-# On a machine with several GPUs, the same script (without the `XLA_FLAGS` line) spreads each
+# On a machine with several GPUs, the same script (without the `XLA_FLAGS` setting) spreads each
 # batch over all of them; the book's `gpu` build runs it on every GPU of its runner. Keep the
 # global batch fixed when you add devices and the training is the same, only faster; to keep
 # each device busy, grow the batch with the number of devices and scale the learning rate with

@@ -12,7 +12,7 @@ reproduced, and two set-ups run with the same `seed` see the same $R$ splits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,11 +100,14 @@ def repeated_split_scores(
        rows only, so no test information leaks into training);
     3. if `normalize_target`, train on $y' = (y - \mu_y) / \sigma_y$ with the training rows' mean
        and standard deviation, and map predictions back, $\hat y = \mu_y + \sigma_y \hat y'$;
-    4. `keras.utils.set_random_seed(s_r)`, then `model = build_model(n_features)` and
-       `model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)` (once a
-       model built alike has been trained, by this or an earlier call, that compiled model is
-       trained instead, with this repeat's initial weights and a restarted optimizer: the same
-       training, without Keras tracing the training step again);
+    4. `keras.utils.set_random_seed(s_r)`, then `model = build_model(n_features)`, and train it
+       for `epochs` passes over the training rows in mini-batches of `batch_size`, each pass in
+       the order `np.random.default_rng(s_r).permutation` draws, one draw per pass. The
+       batches of all epochs go to one `model.fit` call, so Keras builds its input pipeline once
+       rather than once per epoch. Once a model built alike has been trained, by this or an
+       earlier call, that compiled model is trained instead, with this repeat's initial weights
+       and a restarted optimizer: the same training, without Keras tracing the training step
+       again;
     5. score the test rows in the target's own units:
        $\text{MSE} = \frac{1}{n}\sum_i (y_i - \hat y_i)^2$.
 
@@ -195,7 +198,13 @@ def repeated_split_scores(
         model, optimizer_start = _TRAINED[blueprint]
         _restart(model, fresh, optimizer_start)
         y_fit = ((y_train - y_mean) / y_scale).astype(np.float32)
-        model.fit(X_train, y_fit, epochs=epochs, batch_size=batch_size, verbose=0)
+        steps = int(np.ceil(len(X_train) / batch_size))  # batches per epoch
+        model.fit(
+            _shuffled_batches(X_train, y_fit, batch_size, epochs, s),
+            steps_per_epoch=epochs * steps,
+            shuffle=False,
+            verbose=0,
+        )
         prediction = keras.ops.convert_to_numpy(model(X_test, training=False))
         if prediction.shape not in ((y_test.shape[0],), (y_test.shape[0], 1)):
             raise ValueError(
@@ -207,6 +216,18 @@ def repeated_split_scores(
         prediction = y_mean + y_scale * prediction.reshape(-1).astype(np.float64)
         scores[r] = mean_squared_error(y_test, prediction)
     return RepeatedSplitResult(name=name, scores=scores, seeds=seeds)
+
+
+def _shuffled_batches(
+    X: NDArray[np.float32], y: NDArray[np.float32], batch_size: int, epochs: int, seed: int
+) -> Iterator[tuple[NDArray[np.float32], NDArray[np.float32]]]:
+    """Yield the mini-batches of `epochs` passes over `(X, y)`, each pass in a new random order."""
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            rows = order[start : start + batch_size]
+            yield X[rows], y[rows]
 
 
 _TRAINED: dict[tuple[Any, ...], tuple[keras.Model, list[Any]]] = {}

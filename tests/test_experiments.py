@@ -64,8 +64,8 @@ def test_deterministic_and_seeded_per_repeat() -> None:
 
 @pytest.mark.parametrize("normalize_target", [False, True])
 def test_one_repeat_matches_a_hand_written_run(normalize_target: bool) -> None:
-    # The runner must do exactly: split → scalers fitted on training rows → seed → build → fit →
-    # predictions mapped back to the target's units → MSE.
+    # The runner must do exactly: split → scalers fitted on training rows → seed → build → train
+    # on mini-batches reshuffled each epoch → predictions mapped back to the target's units → MSE.
     result = run(n_repeats=1, epochs=4, seed=3, test_size=0.25, normalize_target=normalize_target)
     X_train, X_test, y_train, y_test = train_test_split(
         X.astype(np.float32), Y.astype(np.float32), test_size=0.25, random_state=3
@@ -74,13 +74,14 @@ def test_one_repeat_matches_a_hand_written_run(normalize_target: bool) -> None:
     mean, scale = (y_train.mean(), y_train.std()) if normalize_target else (0.0, 1.0)
     keras.utils.set_random_seed(3)
     model = build(3)
-    model.fit(
-        scaler.transform(X_train).astype(np.float32),
-        (y_train - mean) / scale,
-        epochs=4,
-        batch_size=16,
-        verbose=0,
-    )
+    x_fit = scaler.transform(X_train).astype(np.float32)
+    y_fit = ((y_train - mean) / scale).astype(np.float32)
+    rng = np.random.default_rng(3)
+    for _ in range(4):  # epochs, each in a new order drawn from the repeat's seed; batches of 16
+        order = rng.permutation(len(x_fit))
+        for start in range(0, len(x_fit), 16):
+            rows = order[start : start + 16]
+            model.train_on_batch(x_fit[rows], y_fit[rows])
     pred = model.predict(scaler.transform(X_test).astype(np.float32), verbose=0).ravel()
     expected = np.mean((y_test - (mean + scale * pred)) ** 2)
     np.testing.assert_allclose(result.scores[0], expected, rtol=1e-5)  # float32 predictions

@@ -79,6 +79,7 @@ KERAS_LOSSES = {
 
 
 @pytest.mark.parametrize(("sizes", "activations", "loss"), CONFIGS, ids=IDS)
+@pytest.mark.tensorflow_reference
 def test_forward_and_loss_match_keras(sizes, activations, loss):
     net = init_network(sizes, activations, seed=1, dtype=np.float32)
     x, y = make_data(sizes, loss, dtype=np.float32)
@@ -106,6 +107,7 @@ def test_gradients_match_central_differences_float64(sizes, activations, loss):
 
 
 @pytest.mark.parametrize(("sizes", "activations", "loss"), CONFIGS, ids=IDS)
+@pytest.mark.tensorflow_reference
 def test_gradients_match_gradient_tape_float32(sizes, activations, loss):
     net = init_network(sizes, activations, seed=4, dtype=np.float32)
     x, y = make_data(sizes, loss, seed=5, dtype=np.float32)

@@ -97,6 +97,7 @@ def model_and_data():
 
 
 @pytest.mark.parametrize(("loss", "output", "from_logits"), CASES)
+@pytest.mark.tensorflow_reference
 def test_matches_gradient_tape(loss, output, from_logits):
     model, data = seeded_model(output)
     y = targets(data["y"], loss)
@@ -123,6 +124,7 @@ def test_changes_no_weight(model_and_data):
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
+@pytest.mark.tensorflow_reference
 def test_other_backends_agree_with_tensorflow(backend, tmp_path):
     pytest.importorskip(backend)
     _, data = seeded_model()

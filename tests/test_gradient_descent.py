@@ -54,6 +54,7 @@ def test_threshold_steps_match_theory() -> None:
         assert run.losses[-1] < 6 + 1e-6 <= run.losses[-2]
 
 
+@pytest.mark.tensorflow_reference
 def test_matches_keras_sgd_on_a_non_quadratic() -> None:
     # J(w) = log(sum(exp(A w))) + |w|^2 / 2, float64 on both sides: rtol 1e-10 (the learning
     # rate 0.25 is exact in float32, the dtype of Keras' learning-rate variable)

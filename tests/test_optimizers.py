@@ -52,6 +52,7 @@ def _random_problem(seed: int) -> tuple[Any, list[np.ndarray]]:
 
 
 @pytest.mark.parametrize(("name", "hyper"), CASES, ids=[f"{n}-{sorted(h)}" for n, h in CASES])
+@pytest.mark.tensorflow_reference
 def test_trajectory_matches_keras(name: str, hyper: dict[str, Any]) -> None:
     loss, start = _random_problem(seed=3)
     keras_opt = KERAS_CLASSES[name](**hyper)

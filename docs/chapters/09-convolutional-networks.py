@@ -631,7 +631,10 @@ plt.show()
 # (`XLA_FLAGS=--xla_force_host_platform_device_count=4`). The backend is fixed when `keras` is
 # first imported, so the check runs in a fresh Python process with `KERAS_BACKEND=jax`, as in
 # [chapter 5](05-libraries-and-tensors.md). The script trains the modern CNN from the same seed
-# twice for `dp_steps` steps, on one device and on all of them, and prints both losses. The
+# twice for `dp_steps` steps, on one device and on all of them, and prints both losses. It seeds
+# Python's `random` module, from which Keras draws the seeds of its initialisers and dropout
+# layers, rather than calling `keras.utils.set_random_seed`, which would also import TensorFlow
+# into a JAX process for nothing. The
 # augmentation layers are left out to keep the compile time short; the rest is the model above.
 # For the same reason `--xla_backend_optimization_level=0` tells XLA to skip its slower
 # optimisations: three steps take less time than optimising the code would save.
@@ -643,6 +646,8 @@ batches = slice(0, dp_steps * dp_batch)
 np.savez("dp_data.npz", x=x_train[batches], y=y_train[batches])
 script = f"""
 import json
+import random
+
 import keras
 import numpy as np
 
@@ -653,7 +658,7 @@ devices = keras.distribution.list_devices()
 
 def train(distribution):
     keras.distribution.set_distribution(distribution)
-    keras.utils.set_random_seed({seed})
+    random.seed({seed})  # Keras draws its initialisers' and dropout's seeds from random
     model = build_modern_cnn({width}, augment=False)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     batches = zip(np.split(data["x"], {dp_steps}), np.split(data["y"], {dp_steps}))

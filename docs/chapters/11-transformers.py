@@ -424,7 +424,9 @@ class Transformer(keras.Model):
 # Training is teacher forcing, as in chapter 10: the decoder reads the reference shifted right
 # and learns to predict the next word at every position at once. The loss ignores padding.
 # `EpochTimer` records the wall time of each epoch; the first epoch also traces the graph, so the
-# time per epoch is the median of the others.
+# time per epoch is the median of the others. The weights and Adam's state are created before
+# `fit()` (one call of the model, then `optimizer.build`): with TensorFlow, variables created
+# inside `fit()`'s first trace of the training step make it trace the whole step a second time.
 
 
 # %%
@@ -447,6 +449,7 @@ def compile_translator(model, learning_rate):
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
     )
+    model.optimizer.build(model.trainable_variables)  # Adam's state, before fit() traces
     return model
 
 
@@ -461,6 +464,8 @@ transformer = Transformer(
     num_layers,
     dropout,
 )
+no_tokens = np.zeros((1, sequence_length), dtype="int64")
+transformer((no_tokens, no_tokens))  # a first call creates the weights
 compile_translator(transformer, learning_rate)
 transformer_timer = EpochTimer()
 transformer_history = transformer.fit(
@@ -665,6 +670,7 @@ gpt.compile(
     optimizer=keras.optimizers.Adam(gpt_learning_rate),
     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
 )
+gpt.optimizer.build(gpt.trainable_variables)  # as for the translators: one trace, not two
 gpt.fit(lm_x, lm_y, batch_size=128, epochs=gpt_epochs, verbose=0)
 print(f"{len(lm_x):,} training sentences, {gpt.count_params():,} parameters")
 

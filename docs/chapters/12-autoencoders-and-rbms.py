@@ -2,7 +2,7 @@
 # jupyter:
 #   dlguide:
 #     profiles:
-#       fast: {n_train: 4000, n_val: 1000, ae_epochs: 8, conv_epochs: 4, side_epochs: 5, linear_epochs: 30, vae_epochs: 8, rbm_samples: 4000, n_hidden: 64, rbm_epochs: 10, n_pll: 300, n_impute: 500}
+#       fast: {n_train: 4096, n_val: 1024, ae_epochs: 8, conv_epochs: 3, side_epochs: 3, linear_epochs: 30, vae_epochs: 5, rbm_samples: 4096, n_hidden: 64, rbm_epochs: 6, n_pll: 300, n_impute: 500}
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -21,7 +21,7 @@
 # a restricted Boltzmann machine, written from scratch in NumPy and trained by contrastive
 # divergence, learns features, dreams up images and fills in missing pixels.
 #
-# **Runs on:** CPU (fast profile: 4,000 training images, 4 to 30 epochs per model, a 64-unit
+# **Runs on:** CPU (fast profile: 4,096 training images, 3 to 30 epochs per model, a 64-unit
 # RBM; the autoencoders and classifiers are scored on all 10,000 test images). The run stamp at
 # the end of the page says how long it took.
 # **Uses:** Keras, scikit-learn, SciPy, [`dlguide.autoencoders`][dlguide.autoencoders],
@@ -547,8 +547,8 @@ assert vae_sq <= 2 * mean_kl
 # The RBM here is a *Bernoulli* RBM: its pixels are 0 or 1. Binarise the images at mid-grey.
 
 # %%
-v_train = (x_train[:rbm_samples] > 0.5).astype(np.float64)
-v_test = (x_test > 0.5).astype(np.float64)
+v_train = (x_train[:rbm_samples] > 0.5).astype("float32")
+v_test = (x_test > 0.5).astype("float32")
 y_rbm = y_train[:rbm_samples]
 print(f"{len(v_train)} binary training images; {v_train.mean():.3f} of the pixels are on")
 

@@ -2,7 +2,7 @@
 # jupyter:
 #   dlguide:
 #     profiles:
-#       fast: {max_words: 5, max_pairs: 6000, vocab_size: 2000, sequence_length: 7, d_model: 48, ff_dim: 96, num_layers: 1, learning_rate: 0.003, epochs: 5, rnn_units: 32, rnn_epochs: 5, gpt_d_model: 32, gpt_heads: 2, gpt_layers: 1, gpt_learning_rate: 0.003, gpt_epochs: 5, require_transformer_wins: false}
+#       fast: {max_words: 5, max_pairs: 6000, vocab_size: 2000, sequence_length: 7, d_model: 48, ff_dim: 96, num_layers: 1, learning_rate: 0.003, epochs: 4, rnn_units: 32, rnn_epochs: 4, gpt_d_model: 32, gpt_heads: 2, gpt_layers: 1, gpt_learning_rate: 0.003, gpt_epochs: 4, require_transformer_wins: false}
 #   kernelspec:
 #     display_name: Python 3
 #     language: python

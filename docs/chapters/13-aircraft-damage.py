@@ -3,7 +3,7 @@
 #   dlguide:
 #     backend: tensorflow
 #     profiles:
-#       fast: {image_size: 96, n_views: 2, cnn_epochs: 3, head_epochs: 15, fine_tune_epochs: 4}
+#       fast: {image_size: 96, n_views: 2, cnn_epochs: 2, head_epochs: 15, fine_tune_epochs: 4}
 #   kernelspec:
 #     display_name: Python 3
 #     language: python

@@ -2,7 +2,7 @@
 # jupyter:
 #   dlguide:
 #     profiles:
-#       fast: {n_train: 6000, n_val: 1000, max_epochs: 8, patience: 3, baseline_epochs: 2, schedule_epochs: 6, cv_samples: 3000, cv_folds: 3, cv_epochs: 3, tuner_samples: 2000, tuner_trials: 3, tuner_epochs: 2, reg_samples: 2000, reg_epochs: 8, cancer_epochs: 15, min_test_accuracy: 0.82}
+#       fast: {n_train: 6000, n_val: 1000, max_epochs: 8, patience: 3, baseline_epochs: 2, schedule_epochs: 6, cv_samples: 3000, cv_folds: 3, cv_epochs: 3, tuner_samples: 2000, tuner_trials: 2, tuner_epochs: 2, reg_samples: 2000, reg_epochs: 8, cancer_epochs: 15, min_test_accuracy: 0.82}
 #   kernelspec:
 #     display_name: Python 3
 #     language: python

@@ -556,6 +556,9 @@ translator.compile(
     keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
     metrics=["accuracy"],
 )
+# Create Adam's state now: with TensorFlow, variables created inside fit()'s first trace of the
+# training step make it trace the whole step (both GRUs) a second time.
+translator.optimizer.build(translator.trainable_variables)
 print(f"{translator.count_params():,} parameters; context vector of {2 * mt_units} numbers")
 
 # %%

@@ -115,13 +115,17 @@ def dense_autoencoder(code_size, width=256):
     )
     autoencoder = keras.Sequential([encoder, decoder], name="autoencoder")
     autoencoder.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+    # Adam's state is created now, not inside fit(): with TensorFlow, variables created during
+    # the first trace of the training step make fit() trace it a second time.
+    autoencoder.optimizer.build(autoencoder.trainable_variables)
     return encoder, decoder, autoencoder
 
 
 def test_mse(model, x, target=None):
     """Mean squared reconstruction error over all pixels of all images."""
     target = x if target is None else target
-    return float(np.mean((model.predict(x, batch_size=1000, verbose=0) - target) ** 2))
+    reconstruction = keras.ops.convert_to_numpy(model(x))  # one call: the test set fits in memory
+    return float(np.mean((reconstruction - target) ** 2))
 
 
 keras.utils.set_random_seed(seed)
@@ -161,6 +165,7 @@ def conv_autoencoder(code_size):
 keras.utils.set_random_seed(seed)
 conv_ae = conv_autoencoder(code_size)
 conv_ae.compile(optimizer=keras.optimizers.Adam(2e-3), loss="mse")
+conv_ae.optimizer.build(conv_ae.trainable_variables)  # as in dense_autoencoder: one trace
 x_train_2d, x_test_2d = x_train.reshape(-1, 28, 28, 1), x_test.reshape(-1, 28, 28, 1)
 conv_ae.fit(x_train_2d, x_train_2d, epochs=conv_epochs, batch_size=128, verbose=0)
 conv_mse = test_mse(conv_ae, x_test_2d)
@@ -235,6 +240,7 @@ linear_ae = keras.Sequential(
     ]
 )
 linear_ae.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse")
+linear_ae.optimizer.build(linear_ae.trainable_variables)
 linear_ae.fit(x_train - x_mean, x_train - x_mean, epochs=linear_epochs, batch_size=256, verbose=0)
 decoder_columns = keras.ops.convert_to_numpy(linear_ae.layers[1].kernel).T  # (784, k)
 angles = np.degrees(subspace_angles(decoder_columns, pca.components_.T))[::-1]  # smallest first

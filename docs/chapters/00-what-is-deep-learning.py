@@ -405,8 +405,10 @@ for init_seed in range(depth_seeds):
 depth_table = pd.Series(test_mse).unstack(0)[list(architectures)].rename_axis("seed")
 print(f"variance of the target (the MSE of predicting its mean): {y_grid.var():.4f}")
 shallow_mse, deep_mse = (depth_table[name] for name in architectures)
-assert (shallow_mse < deep_mse).all()
-assert (deep_mse > 0.5 * y_grid.var()).all()
+deep_fits = int((deep_mse < 0.01).sum())
+print(f"test MSE below 0.01: deep for {deep_fits} of {depth_seeds} seeds, shallow for none")
+assert (shallow_mse > 0.01).all()
+assert deep_fits < depth_seeds
 depth_table.round(4)
 
 # %% caption="The four-tooth sawtooth (grey), the fits of a shallow (1 × 120) and a deep (4 × 10) ReLU network with 361 parameters each after the same training (first seed), and the 19-parameter deep network whose weights were set by hand."
@@ -421,11 +423,16 @@ axes[0].legend()
 plt.show()
 
 # %% [markdown]
-# The result goes against the slogan, and it is worth knowing: for every seed, the *shallow*
-# network fits better, and the deep one does not even halve the error of predicting the mean. The
-# deep shape could draw the sawtooth exactly with a small part of its parameters, but gradient
-# descent from random weights does not find that solution; a narrow deep ReLU network is hard to
-# train (units die, gradients shrink through the layers). Depth pays off when training can use it:
+# The result depends on where training starts, so read the table seed by seed (the same seed also
+# gives other initial weights under TensorFlow than under JAX, so a build on the other backend
+# shows other rows). Two things held for every seed: the shallow network never brought its test
+# error below 0.01 — one hidden layer of 120 units smooths over the teeth — and the deep network
+# did not reliably do better: the printed count says from how many starts it got below 0.01. The
+# deep shape *can* draw the sawtooth exactly with 19 of its 361 parameters, but gradient descent
+# from random weights finds such a fit only from some starts, if at all; a narrow deep ReLU
+# network is hard to train (units die, gradients shrink through the layers). Depth buys what a
+# network can represent; whether training finds it is another question. Depth pays off when
+# training can use it:
 # the algorithmic changes above, and the initialisation, normalisation and residual connections of
 # later chapters, exist for exactly this. On the small tabular data of
 # [chapter 7](07-regression.md), two or three layers are plenty.
@@ -467,8 +474,8 @@ plt.show()
 # - Features: hand-designed HOG features beat raw pixels, and so does a small CNN that learns its
 #   features from the pixels alone.
 # - Depth: a deep ReLU network can represent a compositional function with exponentially fewer
-#   parameters than a shallow one, but trained from random weights at equal parameters, the
-#   shallow network fitted the sawtooth better: representing is not learning.
+#   parameters than a shallow one, but trained from random weights it does not reliably find that
+#   fit: representing is not learning.
 #
 # ## Exercises
 #

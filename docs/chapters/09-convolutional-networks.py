@@ -2,7 +2,7 @@
 # jupyter:
 #   dlguide:
 #     profiles:
-#       fast: {n_train: 12000, n_val: 2000, course_epochs: 2, mlp_epochs: 2, modern_epochs: 3, width: 16, min_test_accuracy: 0.81, mlp_margin: -0.01}
+#       fast: {n_train: 18000, n_val: 2000, course_epochs: 2, mlp_epochs: 1, modern_epochs: 4, width: 16, shift: 0.05, min_test_accuracy: 0.88}
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -32,8 +32,8 @@ course_epochs = 10  # the course trains its CNNs for 10 epochs with batches of 2
 mlp_epochs = 40  # upper bound for chapter 8's MLP recipe; early stopping ends it sooner
 modern_epochs = 20
 width = 64  # filters in the modern CNN's first block (the second has twice as many)
+shift = 0.1  # the modern CNN's augmentation shifts images by up to this fraction of their size
 min_test_accuracy = 0.92  # the test accuracy the modern CNN must reach
-mlp_margin = 0.0  # the modern CNN must beat the MLP's test accuracy by more than this
 dp_steps = 3  # training steps of the several-devices check
 dp_batch = 64  # global batch of that check
 
@@ -503,7 +503,7 @@ mlp_history = mlp.fit(
     ],
     verbose=0,
 )
-print(f"MLP: {mlp.count_params():,} parameters, {len(mlp_history.history['loss'])} epochs")
+print(f"MLP: {mlp.count_params():,} parameters, epochs run: {len(mlp_history.history['loss'])}")
 
 # %% [markdown]
 # Now the test set, once, for all three:
@@ -575,21 +575,28 @@ plt.show()
 #   which lets you train with larger learning rates (the convolution then needs no bias: the
 #   normalisation's shift replaces it);
 # - **dropout** before the classifier;
-# - **data augmentation**: random horizontal flips and shifts of up to 10 % of the image, applied
-#   by layers that act only during training (`training=True`), so every epoch sees new variants;
-# - a **learning-rate schedule**: cosine decay from $3 \cdot 10^{-3}$ to zero over the run.
+# - **data augmentation**: random shifts of up to `shift` of the image's size (10 %, about 3
+#   pixels, in the full profile), applied by a layer that acts only during training
+#   (`training=True`), so every epoch sees new variants;
+# - a **learning-rate schedule**: cosine decay from $8 \cdot 10^{-3}$ to zero over the run.
 #
-# `width` sets the number of filters in the first block.
+# `width` sets the number of filters in the first block. Random horizontal flips, the other
+# common augmentation for photographs, are left out: when we tried them in this chapter's short
+# fast-profile runs they lowered the test accuracy, since every flipped garment is one more
+# pose the small network has to learn in the same few steps. To see for yourself, add
+# `keras.layers.RandomFlip("horizontal")` before the translation and train again.
 
 
 # %%
-def build_modern_cnn(width, augment=True):
-    """Conv-BN-ReLU-pool blocks of width and 2*width filters, dropout, softmax; augmentation."""
+def build_modern_cnn(width, shift=0.0):
+    """Conv-BN-ReLU-pool blocks of width and 2*width filters, dropout, softmax.
+
+    A shift above zero adds random translations by up to that fraction of the image (training only).
+    """
     inputs = keras.Input((28, 28, 1))
     x = inputs
-    if augment:
-        x = keras.layers.RandomFlip("horizontal")(x)
-        x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
+    if shift:
+        x = keras.layers.RandomTranslation(shift, shift, fill_mode="constant")(x)
     for filters in (width, 2 * width):
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = keras.layers.BatchNormalization(momentum=0.9)(x)
@@ -602,11 +609,11 @@ def build_modern_cnn(width, augment=True):
 
 
 keras.utils.set_random_seed(seed)
-modern = build_modern_cnn(width)
-augment = keras.Sequential(modern.layers[1:3])  # the two augmentation layers
+modern = build_modern_cnn(width, shift)
+augment = modern.layers[1]  # the augmentation layer
 print(f"modern CNN: {modern.count_params():,} parameters")
 
-# %% caption="One training image (top left) and seven augmented versions: random horizontal flips and shifts, drawn anew at every step."
+# %% caption="One training image (top left) and seven augmented versions: random shifts, drawn anew at every step."
 variants = [keras.ops.convert_to_numpy(augment(x_train[:1], training=True))[0] for _ in range(7)]
 fig = plot_image_grid(np.stack([x_train[0], *variants]), ncols=8, vmin=0, vmax=1)
 plt.show()
@@ -635,7 +642,7 @@ plt.show()
 # Python's `random` module, from which Keras draws the seeds of its initialisers and dropout
 # layers, rather than calling `keras.utils.set_random_seed`, which would also import TensorFlow
 # into a JAX process for nothing. The
-# augmentation layers are left out to keep the compile time short; the rest is the model above.
+# augmentation layer is left out to keep the compile time short; the rest is the model above.
 # For the same reason `--xla_backend_optimization_level=0` tells XLA to skip its slower
 # optimisations: three steps take less time than optimising the code would save.
 # `subprocess.Popen` starts it and returns at once: the check runs in the background while this
@@ -659,7 +666,7 @@ devices = keras.distribution.list_devices()
 def train(distribution):
     keras.distribution.set_distribution(distribution)
     random.seed({seed})  # Keras draws its initialisers' and dropout's seeds from random
-    model = build_modern_cnn({width}, augment=False)
+    model = build_modern_cnn({width})  # no augmentation
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     batches = zip(np.split(data["x"], {dp_steps}), np.split(data["y"], {dp_steps}))
     return [float(model.train_on_batch(x, y)) for x, y in batches]
@@ -688,33 +695,26 @@ worker = subprocess.Popen(
 # %%
 steps = modern_epochs * int(np.ceil(n_train / 64))
 modern.compile(
-    optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(3e-3, steps)),
+    optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(8e-3, steps)),
     loss="sparse_categorical_crossentropy",
     metrics=["accuracy"],
 )
-modern_history = modern.fit(
-    x_train,
-    y_train,
-    validation_data=(x_val, y_val),
-    epochs=modern_epochs,
-    batch_size=64,
-    verbose=0,
-)
+modern.fit(x_train, y_train, epochs=modern_epochs, batch_size=64, verbose=0)
 pred_cnn = modern.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
 modern_accuracy = np.mean(pred_cnn == y_test)
 print(f"modern CNN, {modern_epochs} epochs: test accuracy {modern_accuracy:.4f}")
 
 # %% [markdown]
 # `min_test_accuracy` in the parameters cell is the bar this run must clear. The full profile
-# (54,000 training images, more epochs, a wider network) sets it at 0.92, above the 0.90 the MLP reached
-# in chapter 8. The fast profile trains a narrower network (width 16) on fewer images for a few
-# epochs; augmentation slows such a short run down, and its bar is lower. For the same reason
-# `mlp_margin` lets the fast run's CNN finish up to a point behind the MLP, where the full run
-# must beat it.
+# (54,000 training images, 20 epochs, a network four times as wide, shifts of up to 10 %) sets it
+# at 0.92, above the 0.90 the MLP reached in chapter 8. The fast profile trains a narrower network
+# (width 16) on 18,000 images for 4 epochs, with shifts of up to 5 %: augmentation slows such a
+# short run down, and its bar is 0.88. Either way the CNN must beat the MLP trained on the same
+# images.
 
 # %%
 assert modern_accuracy >= min_test_accuracy
-assert modern_accuracy > accuracy["MLP 784-784-100-10"] + mlp_margin
+assert modern_accuracy > accuracy["MLP 784-784-100-10"]
 
 # %% [markdown]
 # The several-devices check has finished meanwhile:
@@ -782,7 +782,7 @@ recalls.sort_values("change", ascending=False).round(3)
 
 # %%
 assert len(fixed) >= 2
-assert recalls["change"].mean() > mlp_margin  # mean recall change = accuracy change here
+assert recalls["change"].mean() > 0  # mean recall change = accuracy change here
 
 # %% [markdown]
 # The table names the classes whose recall rose by at least 3 points in this run, and the
@@ -823,6 +823,7 @@ shifted.round(4)
 # %%
 drop = shifted.loc[0] - shifted.loc[2]
 print("accuracy lost at a 2-pixel shift:", drop.round(4).to_dict())
+print(f"the modern CNN was trained on shifts of up to {shift * 28:.1f} pixels")
 assert drop["MLP"] > drop["CNN, one block"] > drop["modern CNN"]
 assert drop["MLP"] > 0.15 and drop["modern CNN"] < 0.1
 assert (shifted.loc[4] < shifted.loc[0]).all()
@@ -830,8 +831,8 @@ assert (shifted.loc[4] < shifted.loc[0]).all()
 # %% [markdown]
 # A shift of two pixels costs the MLP the most. The one-block CNN loses less: its kernels find
 # the same patterns at the new place, though its dense layer still expects them at the old one.
-# The modern CNN hardly notices, because augmentation showed it shifts of up to 10 % (about 3
-# pixels) during training. Beyond that range every network degrades. Convolution and pooling
+# The modern CNN hardly notices, because augmentation showed it shifts of up to `shift` of the
+# image during training (the cell prints how many pixels that is). Beyond that range every network degrades. Convolution and pooling
 # make a network tolerate small shifts cheaply; augmentation teaches it the shifts you expect.
 #
 # ## Grey and colour images

@@ -12,6 +12,7 @@ reproduced, and two set-ups run with the same `seed` see the same $R$ splits.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -192,10 +193,7 @@ def repeated_split_scores(
             raise TypeError(f"build_model must return a keras.Model, got {type(fresh).__name__}")
         if not getattr(fresh, "compiled", False):
             raise TypeError("build_model must return a compiled model: call model.compile(...)")
-        blueprint = _blueprint(fresh)
-        if blueprint not in _TRAINED:  # the first model built alike is trained again later
-            _TRAINED[blueprint] = fresh, _optimizer_start(fresh)
-        model, optimizer_start = _TRAINED[blueprint]
+        model, optimizer_start = _traced_like(fresh)
         _restart(model, fresh, optimizer_start)
         y_fit = ((y_train - y_mean) / y_scale).astype(np.float32)
         steps = int(np.ceil(len(X_train) / batch_size))  # batches per epoch
@@ -230,8 +228,21 @@ def _shuffled_batches(
             yield X[rows], y[rows]
 
 
-_TRAINED: dict[tuple[Any, ...], tuple[keras.Model, list[Any]]] = {}
+_TRAINED: OrderedDict[tuple[Any, ...], tuple[keras.Model, list[Any]]] = OrderedDict()
 """Compiled models by blueprint, with their optimizer's start state (see `_restart`)."""
+_TRAINED_MAX = 8
+"""How many blueprints `_TRAINED` keeps; the least recently used is dropped first."""
+
+
+def _traced_like(fresh: keras.Model) -> tuple[keras.Model, list[Any]]:
+    """The model an earlier repeat trained (and Keras traced) built like `fresh`, or `fresh`."""
+    blueprint = _blueprint(fresh)
+    if blueprint not in _TRAINED:
+        _TRAINED[blueprint] = fresh, _optimizer_start(fresh)
+        if len(_TRAINED) > _TRAINED_MAX:
+            _TRAINED.popitem(last=False)
+    _TRAINED.move_to_end(blueprint)
+    return _TRAINED[blueprint]
 
 
 def _blueprint(model: keras.Model) -> tuple[Any, ...]:

@@ -5,12 +5,15 @@ The models are tiny and train for a few epochs on 60 synthetic rows, so the file
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from dlguide import experiments
 from dlguide.experiments import RepeatedSplitResult, repeated_split_scores, summarize
 
 RNG = np.random.default_rng(0)
@@ -60,6 +63,30 @@ def test_deterministic_and_seeded_per_repeat() -> None:
     np.testing.assert_allclose(first.scores[1], shifted.scores[0], rtol=1e-6)
     # Different splits and initialisations give different scores.
     assert not np.allclose(first.scores[0], first.scores[1])
+
+
+def test_model_cache_is_bounded_and_invisible() -> None:
+    # Compiled models are reused across calls, but only the most recently used few are kept,
+    # and whether a model came from the cache never changes a score.
+    def build_width(width: int) -> Callable[[int], keras.Model]:
+        def build_model(n_features: int) -> keras.Model:
+            model = keras.Sequential(
+                [keras.Input((n_features,)), keras.layers.Dense(width), keras.layers.Dense(1)]
+            )
+            model.compile(optimizer="sgd", loss="mean_squared_error")
+            return model
+
+        return build_model
+
+    options: dict = {"n_repeats": 1, "epochs": 2, "seed": 3, "normalize": True}
+    first = repeated_split_scores(build_width(3), X, Y, **options)
+    for width in range(4, 4 + experiments._TRAINED_MAX):  # as many other shapes as it keeps
+        repeated_split_scores(build_width(width), X, Y, **options)
+    assert len(experiments._TRAINED) == experiments._TRAINED_MAX
+    cached_widths = {model.layers[0].units for model, _ in experiments._TRAINED.values()}
+    assert cached_widths == set(range(4, 4 + experiments._TRAINED_MAX))  # width 3 was dropped
+    again = repeated_split_scores(build_width(3), X, Y, **options)
+    np.testing.assert_allclose(again.scores, first.scores, rtol=1e-6)
 
 
 @pytest.mark.parametrize("normalize_target", [False, True])

@@ -476,7 +476,7 @@ def test_solution_cells_render_folded_with_their_code_and_outputs(tmp_path: Path
 
 
 def test_failing_cell_fails_the_build_and_names_chapter_cell_and_error(book: Path):
-    bad = chapter_source("3. Bad", "# %%\nx = 1\n\n# %%\ny = 1 / 0\n")
+    bad = chapter_source("3. Bad", "# %%\nx = 1\nprint(f'accuracy {x / 4}')\n\n# %%\ny = 1 / 0\n")
     (book / "docs" / "chapters" / "03-bad.py").write_text(bad)
     result = build(book)
     assert result.returncode != 0
@@ -484,6 +484,8 @@ def test_failing_cell_fails_the_build_and_names_chapter_cell_and_error(book: Pat
     assert f"chapter chapters/03-bad.py failed in code cell 3 of 3 (line {line} of" in result.stderr
     assert "ZeroDivisionError: division by zero" in result.stderr
     assert "y = 1 / 0" in result.stderr
+    # What the chapter printed just before tells the author the numbers a bare assert hides.
+    assert "last printed, by code cell 2:\n    accuracy 0.25" in result.stderr
     # The good chapters executed in the same run are cached all the same.
     (book / "docs" / "chapters" / "03-bad.py").unlink()
     assert executed(build(book)) == []

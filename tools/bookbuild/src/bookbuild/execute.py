@@ -131,7 +131,31 @@ def _describe_failure(
             f" (line {line} of {chapter.src_uri})" if line else ""
         )
     excerpt = "\n".join("    " + line for line in cell.source.splitlines()[:8])
-    return f"chapter {chapter.src_uri} failed {where}:\n{excerpt}\n{_ANSI.sub('', what)}"
+    message = f"chapter {chapter.src_uri} failed {where}:\n{excerpt}\n{_ANSI.sub('', what)}"
+    return message + _last_printed(nb, cell_index)
+
+
+def _last_printed(nb: nbformat.NotebookNode, cell_index: int, max_lines: int = 6) -> str:
+    """The last lines the chapter printed up to the failure, as a note for the error message.
+
+    A bare `assert` fails without saying what it compared; the numbers the chapter printed just
+    before (an accuracy, a loss) usually do. Looks in the failing cell, then back through the
+    earlier code cells to the nearest one that printed text.
+    """
+    code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    for index in reversed([i for i in code_cells if i <= cell_index]):
+        text = "".join(
+            output.get("text", "")
+            if output.get("output_type") == "stream"
+            else output.get("data", {}).get("text/plain", "")
+            for output in nb.cells[index].get("outputs", [])
+            if output.get("output_type") in ("stream", "execute_result")
+        )
+        if text.strip():
+            lines = _ANSI.sub("", text).rstrip().splitlines()[-max_lines:]
+            shown = "\n".join("    " + line for line in lines)
+            return f"\nlast printed, by code cell {code_cells.index(index) + 1}:\n{shown}"
+    return ""
 
 
 def prepare(chapter: Chapter, profile: str) -> tuple[nbformat.NotebookNode, dict[str, Any]]:

@@ -132,17 +132,18 @@ def _describe_failure(
         )
     excerpt = "\n".join("    " + line for line in cell.source.splitlines()[:8])
     message = f"chapter {chapter.src_uri} failed {where}:\n{excerpt}\n{_ANSI.sub('', what)}"
-    return message + _last_printed(nb, cell_index)
+    return message + _last_printed(nb, code_cells, cell_index)
 
 
-def _last_printed(nb: nbformat.NotebookNode, cell_index: int, max_lines: int = 6) -> str:
+def _last_printed(
+    nb: nbformat.NotebookNode, code_cells: list[int], cell_index: int, max_lines: int = 6
+) -> str:
     """The last lines the chapter printed up to the failure, as a note for the error message.
 
     A bare `assert` fails without saying what it compared; the numbers the chapter printed just
     before (an accuracy, a loss) usually do. Looks in the failing cell, then back through the
     earlier code cells to the nearest one that printed text.
     """
-    code_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     for index in reversed([i for i in code_cells if i <= cell_index]):
         text = "".join(
             output.get("text", "")

@@ -609,6 +609,7 @@ def build_modern_cnn(width, augment=True):
 keras.utils.set_random_seed(seed)
 modern = build_modern_cnn(width)
 augment = modern.layers[1]  # the augmentation layer
+assert augment.height_factor == augment.width_factor == 0.05  # 0.05 × 28 = 1.4 pixels
 print(f"modern CNN: {modern.count_params():,} parameters")
 
 # %% caption="One training image (top left) and seven augmented versions: random shifts, drawn anew at every step."
